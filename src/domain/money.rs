@@ -181,12 +181,17 @@ pub(super) fn push_fixed(out: &mut String, value: i64, decimals: u32, lang: Lang
     let scale = 10u64.pow(decimals);
     let int_part = (abs / scale).to_string();
     let frac_part = abs % scale;
-    let len = int_part.len();
-    for (i, ch) in int_part.chars().enumerate() {
-        if group && i > 0 && (len - i).is_multiple_of(3) {
-            out.push(lang.group_separator());
+    if group {
+        // Groups of three digits from the right; the first group may be shorter.
+        let groups: Vec<&[u8]> = int_part.as_bytes().rchunks(3).rev().collect();
+        for (i, digits) in groups.iter().enumerate() {
+            if i > 0 {
+                out.push(lang.group_separator());
+            }
+            out.extend(digits.iter().map(|&b| char::from(b)));
         }
-        out.push(ch);
+    } else {
+        out.push_str(&int_part);
     }
     if decimals > 0 {
         out.push(lang.decimal_separator());
