@@ -43,6 +43,7 @@
 //!   call (a double tap on "Payer") is refused, so one cart makes one sale.
 
 use super::credits::max_credit_payment;
+use super::metrology::WeighedNet;
 use super::money::{share_bp, Cents};
 use super::pricing::{piece_price, validate_price, weighed_price, PricingError};
 use super::vat::{breakdown, validate_rate, VatError, VatLine};
@@ -154,6 +155,16 @@ impl LineKind {
             LineKind::Weighed { .. } => "weighed",
             LineKind::Piece { .. } => "piece",
             LineKind::Divers { .. } => "divers",
+        }
+    }
+
+    /// A weighed line from a weighing accepted by the metrology guards; a manual weight
+    /// stays marked.
+    pub fn from_weighing(net: WeighedNet, cents_per_kg: Cents) -> Self {
+        LineKind::Weighed {
+            grams: net.grams,
+            cents_per_kg,
+            manual: net.is_manual(),
         }
     }
 
@@ -431,6 +442,49 @@ pub struct Sale {
     pub cart_discount: Option<Discount>,
     pub totals: Totals,
     pub settlement: Settlement,
+}
+
+impl Sale {
+    /// The amounts of a refund of some lines of this sale (all of them when `line_ids` is
+    /// empty): each line's final amount, discount shares included, negated, and the VAT
+    /// breakdown of those negative amounts, which is exactly the negation of the same lines'
+    /// breakdown. The refund itself is a new journal entry referencing the sale.
+    pub fn refund(&self, line_ids: &[LineId]) -> Result<Totals, CartError> {
+        if line_ids
+            .iter()
+            .any(|id| !self.totals.lines.iter().any(|l| l.line_id == *id))
+        {
+            return Err(CartError::UnknownLine);
+        }
+        let lines: Vec<LineTotal> = self
+            .totals
+            .lines
+            .iter()
+            .filter(|l| line_ids.is_empty() || line_ids.contains(&l.line_id))
+            .map(|l| LineTotal {
+                line_id: l.line_id,
+                vat_bp: l.vat_bp,
+                amount: -l.amount,
+                line_discount: -l.line_discount,
+                cart_discount: -l.cart_discount,
+                net: -l.net,
+            })
+            .collect();
+        let gross = checked_sum(lines.iter().map(|l| l.amount))?;
+        let line_discounts = checked_sum(lines.iter().map(|l| l.line_discount))?;
+        let cart_discount = checked_sum(lines.iter().map(|l| l.cart_discount))?;
+        let total = checked_sum(lines.iter().map(|l| l.net))?;
+        let vat = breakdown(lines.iter().map(|l| (l.vat_bp, l.net)))?;
+        Ok(Totals {
+            lines,
+            gross,
+            line_discounts,
+            subtotal: gross - line_discounts,
+            cart_discount,
+            total,
+            vat,
+        })
+    }
 }
 
 /// Where the cart stands.
@@ -1416,6 +1470,57 @@ mod tests {
         assert_eq!(sale.cart_discount, Some(Discount::amount(72, BOSS)));
         assert_eq!(sale.totals.total, 900);
         assert_eq!(sale.settlement.change_due, 100);
+    }
+
+    #[test]
+    fn a_full_refund_mirrors_the_sale() {
+        let mut cart = market_cart();
+        cart.set_cart_discount(Discount::amount(100, BOSS)).unwrap();
+        cart.add_payment(PaymentMethod::Cash, 872, &no_credits())
+            .unwrap();
+        let sale = cart.close_paid().unwrap();
+        let refund = sale.refund(&[]).unwrap();
+        assert_eq!(refund.total, -872);
+        assert_eq!(refund.cart_discount, -100);
+        assert_eq!(refund.gross, -972);
+        for (r, s) in refund.vat.iter().zip(sale.totals.vat.iter()) {
+            assert_eq!(
+                (r.rate_bp, r.ttc, r.ht, r.vat),
+                (s.rate_bp, -s.ttc, -s.ht, -s.vat)
+            );
+        }
+    }
+
+    #[test]
+    fn a_partial_refund_returns_the_lines_final_amounts() {
+        let mut cart = market_cart();
+        cart.set_cart_discount(Discount::amount(100, BOSS)).unwrap();
+        cart.add_payment(PaymentMethod::Cash, 872, &no_credits())
+            .unwrap();
+        let sale = cart.close_paid().unwrap();
+        // the lettuces: 240 − 25 of the cart discount
+        let refund = sale.refund(&[2]).unwrap();
+        assert_eq!(refund.total, -215);
+        assert_eq!(refund.lines.len(), 1);
+        assert_eq!(refund.vat.len(), 1);
+        assert_eq!(sale.refund(&[4]), Err(CartError::UnknownLine));
+    }
+
+    #[test]
+    fn a_weighing_becomes_a_weighed_line() {
+        use super::super::metrology::WeightSource;
+        let manual = WeighedNet {
+            grams: 1234,
+            source: WeightSource::Manual,
+        };
+        assert_eq!(
+            LineKind::from_weighing(manual, 350),
+            LineKind::Weighed {
+                grams: 1234,
+                cents_per_kg: 350,
+                manual: true
+            }
+        );
     }
 
     #[test]

@@ -45,6 +45,13 @@ pub enum Lang {
     Ar,
 }
 
+impl Default for Lang {
+    /// French, the kiosk's default.
+    fn default() -> Self {
+        Lang::Fr
+    }
+}
+
 impl Lang {
     /// Every language, in the order the language picker shows them.
     pub const ALL: [Lang; 4] = [Lang::Fr, Lang::En, Lang::Tr, Lang::Ar];
@@ -305,6 +312,11 @@ mod tests {
         assert_eq!(Lang::from_code("de"), None);
         assert_eq!(Lang::from_code("fra"), None);
         assert_eq!(Lang::from_code("-fr"), None);
+    }
+
+    #[test]
+    fn french_is_the_default_language() {
+        assert_eq!(Lang::default(), Lang::Fr);
     }
 
     #[test]
