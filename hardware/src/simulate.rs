@@ -1,0 +1,291 @@
+//! Simulators served on pseudo-terminals, in-process (demo kiosk, tests) or as the
+//! `comptoir scale|printer|scanner simulate` commands.
+
+use std::io::{self, BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::pty::PtyLink;
+use crate::scale::{Protocol, SimCommand};
+
+enum Ctl<C> {
+    Cmd(C),
+    Unplug(Sender<()>),
+    Replug(Sender<io::Result<()>>),
+    Stop,
+}
+
+/// What a served simulator does with bytes and time; the server handles the pty.
+trait Served: Send + 'static {
+    type Cmd: Send + 'static;
+    fn command(&mut self, cmd: Self::Cmd, now: Instant) -> Vec<u8>;
+    fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8>;
+    fn tick(&mut self, now: Instant) -> Vec<u8>;
+}
+
+/// A simulator running on its own thread behind a pty whose slave is at `link`.
+struct Server<C> {
+    tx: Sender<Ctl<C>>,
+    thread: Option<JoinHandle<()>>,
+    link: PathBuf,
+}
+
+impl<C: Send + 'static> Server<C> {
+    fn spawn<S: Served<Cmd = C>>(mut sim: S, link: &Path) -> io::Result<Self> {
+        let first = PtyLink::create(link)?;
+        let (tx, rx) = mpsc::channel::<Ctl<C>>();
+        let link_path = link.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("simulator".into())
+            .spawn(move || {
+                let mut pty = Some(first);
+                let mut buf = [0u8; 1024];
+                loop {
+                    // Read first, then apply the commands that came meanwhile, so bytes are
+                    // always answered with every command sent before them applied.
+                    let n = match pty.as_mut() {
+                        Some(p) => match p.master().read(&mut buf) {
+                            Ok(n) => n,
+                            Err(e) if crate::transport::is_timeout(&e) => 0,
+                            Err(_) => {
+                                std::thread::sleep(Duration::from_millis(10));
+                                0
+                            }
+                        },
+                        None => {
+                            std::thread::sleep(Duration::from_millis(10));
+                            0
+                        }
+                    };
+                    loop {
+                        let msg = match rx.try_recv() {
+                            Ok(m) => m,
+                            Err(mpsc::TryRecvError::Empty) => break,
+                            Err(mpsc::TryRecvError::Disconnected) => return,
+                        };
+                        match msg {
+                            Ctl::Cmd(c) => {
+                                let out = sim.command(c, Instant::now());
+                                send(&mut pty, &out);
+                            }
+                            Ctl::Unplug(done) => {
+                                pty = None;
+                                let _ = done.send(());
+                            }
+                            Ctl::Replug(done) => {
+                                let r = PtyLink::create(&link_path).map(|p| pty = Some(p));
+                                let _ = done.send(r);
+                            }
+                            Ctl::Stop => return,
+                        }
+                    }
+                    if n > 0 && pty.is_some() {
+                        let out = sim.input(&buf[..n], Instant::now());
+                        send(&mut pty, &out);
+                    }
+                    let out = sim.tick(Instant::now());
+                    send(&mut pty, &out);
+                }
+            })?;
+        Ok(Server {
+            tx,
+            thread: Some(thread),
+            link: link.to_path_buf(),
+        })
+    }
+
+    fn command(&self, cmd: C) {
+        let _ = self.tx.send(Ctl::Cmd(cmd));
+    }
+
+    fn unplug(&self) {
+        let (done, wait) = mpsc::channel();
+        if self.tx.send(Ctl::Unplug(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+
+    fn replug(&self) -> io::Result<()> {
+        let (done, wait) = mpsc::channel();
+        self.tx
+            .send(Ctl::Replug(done))
+            .map_err(|_| io::Error::other("simulator stopped"))?;
+        wait.recv()
+            .map_err(|_| io::Error::other("simulator stopped"))?
+    }
+
+    fn stop(&mut self) {
+        let _ = self.tx.send(Ctl::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<C> Drop for Server<C> {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Ctl::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn send(pty: &mut Option<PtyLink>, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    if let Some(p) = pty.as_mut() {
+        // Nobody reading and the pty buffer full: the bytes are lost, as on a real line.
+        let _ = p.master().write_all(bytes);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Scale
+
+struct ServedScale {
+    sim: Box<dyn crate::scale::ScaleSimulator>,
+    next_tick: Instant,
+}
+
+impl Served for ServedScale {
+    type Cmd = SimCommand;
+    fn command(&mut self, cmd: SimCommand, _now: Instant) -> Vec<u8> {
+        self.sim.command(cmd);
+        Vec::new()
+    }
+    fn input(&mut self, bytes: &[u8], _now: Instant) -> Vec<u8> {
+        self.sim.on_input(bytes)
+    }
+    fn tick(&mut self, now: Instant) -> Vec<u8> {
+        match self.sim.stream_interval() {
+            Some(every) if now >= self.next_tick => {
+                self.next_tick = now + every;
+                self.sim.on_tick()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A simulated scale served on a pty, in-process (the demo kiosk, tests).
+///
+/// The slave end is reachable at `link` as soon as `spawn` returns; it speaks `protocol`'s
+/// real bytes. Dropping the handle stops the simulator and removes the link.
+pub struct ScaleSimulatorHandle {
+    server: Server<SimCommand>,
+    protocol: Protocol,
+}
+
+impl ScaleSimulatorHandle {
+    pub fn spawn(protocol: Protocol, link: &Path) -> io::Result<Self> {
+        let served = ServedScale {
+            sim: protocol.simulator(),
+            next_tick: Instant::now(),
+        };
+        Ok(ScaleSimulatorHandle {
+            server: Server::spawn(served, link)?,
+            protocol,
+        })
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The path the device side opens.
+    pub fn link(&self) -> &Path {
+        &self.server.link
+    }
+
+    /// Applies a `scale simulate` command (weight, motion, tare...).
+    pub fn command(&self, cmd: SimCommand) {
+        self.server.command(cmd)
+    }
+
+    /// Pulls the cable: closes the pty (the device side sees a hang-up) and removes the link.
+    pub fn unplug(&self) {
+        self.server.unplug()
+    }
+
+    /// Plugs it back: a new pty at the same link.
+    pub fn replug(&self) -> io::Result<()> {
+        self.server.replug()
+    }
+
+    /// Stops the simulator and removes the link.
+    pub fn stop(mut self) {
+        self.server.stop()
+    }
+}
+
+/// Reads lines from `input` on a thread, sending each to `tx`; returns at end of input.
+fn spawn_line_reader<R: BufRead + Send + 'static>(input: R) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in input.lines() {
+            match line {
+                Ok(l) => {
+                    if tx.send(l).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for `stop`, handing each line from `lines` to `f` meanwhile.
+fn serve_until_stop(lines: &Receiver<String>, stop: &AtomicBool, mut f: impl FnMut(String)) {
+    let mut input_open = true;
+    while !stop.load(Ordering::Relaxed) {
+        if input_open {
+            match lines.recv_timeout(Duration::from_millis(20)) {
+                Ok(l) => f(l),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => input_open = false,
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// `comptoir scale simulate --protocol P --link PATH`.
+///
+/// Creates a pty (`TTYPort::pair`), points `link` at its slave, writes `ready PATH` (PATH as
+/// given) to `out`, then serves the protocol's real bytes. Each line of `commands` is a
+/// simulator command (`1234`, `-12`, `motion`, `over`, `under`, `silence`, `garbage`,
+/// `tare G`, `notare`, `zero`; also `not-zeroed` and `pounds`); a bad line is reported on
+/// standard error and ignored. Serves until `stop` is set (the caller sets it on
+/// SIGINT/SIGTERM), also after `commands` ends; then removes the link.
+pub fn run_scale_simulator<R: BufRead + Send + 'static>(
+    protocol: Protocol,
+    link: &Path,
+    commands: R,
+    stop: Arc<AtomicBool>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let sim = ScaleSimulatorHandle::spawn(protocol, link)?;
+    writeln!(out, "ready {}", link.display())?;
+    out.flush()?;
+    let lines = spawn_line_reader(commands);
+    serve_until_stop(&lines, &stop, |line| {
+        if line.trim().is_empty() {
+            return;
+        }
+        match line.parse::<SimCommand>() {
+            Ok(cmd) => sim.command(cmd),
+            Err(e) => eprintln!("{e}"),
+        }
+    });
+    sim.stop();
+    Ok(())
+}
