@@ -5,6 +5,7 @@
 //! Protocols are sans-IO (bytes in, readings out; documents in, bytes out); transports are
 //! a small trait over `Read + Write`, real ports come from `serialport`.
 
+pub mod cards;
 pub mod pty;
 pub mod scale;
 pub mod simulate;
