@@ -6,6 +6,7 @@
 //! a small trait over `Read + Write`, real ports come from `serialport`.
 
 pub mod cards;
+pub mod printer;
 pub mod pty;
 pub mod scale;
 pub mod simulate;
