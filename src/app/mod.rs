@@ -1,0 +1,134 @@
+//! Controllers: one per user flow. They call the domain, the store and the devices, and hand
+//! plain data to the UI adapters; they never touch generated Slint types.
+
+pub mod catalog;
+pub mod clock;
+pub mod roles;
+pub mod session;
+pub mod staff;
+
+use crate::config::Config;
+use crate::store::Store;
+pub use clock::Clock;
+pub use roles::Action;
+use session::Session;
+
+/// The screens of the kiosk. `name()` is the screenshot name of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Home,
+    Login,
+    SellCatalog,
+    CompostIdle,
+    GardenHome,
+    AdminStaff,
+    ConfigError,
+}
+
+impl Screen {
+    /// Every screen, in the order `comptoir screenshot --screen list` prints them.
+    pub const ALL: &'static [Screen] = &[
+        Screen::Home,
+        Screen::Login,
+        Screen::SellCatalog,
+        Screen::CompostIdle,
+        Screen::GardenHome,
+        Screen::AdminStaff,
+        Screen::ConfigError,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Screen::Home => "home",
+            Screen::Login => "login",
+            Screen::SellCatalog => "sell.catalog",
+            Screen::CompostIdle => "compost.idle",
+            Screen::GardenHome => "garden.home",
+            Screen::AdminStaff => "admin.staff",
+            Screen::ConfigError => "config-error",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Screen> {
+        Screen::ALL.iter().copied().find(|s| s.name() == name)
+    }
+
+    /// What a person must be allowed to do to see this screen; `None` for resident screens.
+    pub fn requires(self) -> Option<Action> {
+        match self {
+            Screen::SellCatalog => Some(Action::Sell),
+            Screen::GardenHome => Some(Action::Harvest),
+            Screen::AdminStaff => Some(Action::ManageStaff),
+            Screen::Home | Screen::Login | Screen::CompostIdle | Screen::ConfigError => None,
+        }
+    }
+
+    /// Staff screens lock after 5 minutes without a touch; resident screens go back to their
+    /// idle screen after 60 s.
+    pub fn is_staff(self) -> bool {
+        self.requires().is_some()
+    }
+}
+
+/// How the kiosk runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Simulated devices, demo database, a "DÉMO" badge on every screen.
+    Demo,
+    /// The real devices and database of the config file.
+    Live,
+}
+
+/// The kiosk's state behind the UI: the open database, the config, who is signed in and
+/// which screen shows.
+pub struct Kiosk {
+    pub store: Store,
+    pub config: Config,
+    pub mode: RunMode,
+    pub clock: Clock,
+    pub session: Session,
+    pub screen: Screen,
+    /// Where a sign-in leads once it succeeds.
+    pub login_target: Screen,
+    pub language: String,
+}
+
+/// Where a navigation request ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Navigation {
+    /// The screen is shown.
+    Shown(Screen),
+    /// Somebody with the right role must sign in first.
+    SignInFirst(Screen),
+}
+
+impl Kiosk {
+    pub fn new(store: Store, config: Config, mode: RunMode, clock: Clock) -> Kiosk {
+        let language = config.language.clone();
+        Kiosk {
+            store,
+            config,
+            mode,
+            clock,
+            session: Session::default(),
+            screen: Screen::Home,
+            login_target: Screen::Home,
+            language,
+        }
+    }
+
+    /// Asks for a screen: staff screens need a signed-in person whose role allows them.
+    pub fn navigate(&mut self, to: Screen) -> Navigation {
+        match to.requires() {
+            Some(action) if !self.session.may(action) => {
+                self.login_target = to;
+                self.screen = Screen::Login;
+                Navigation::SignInFirst(to)
+            }
+            _ => {
+                self.screen = to;
+                Navigation::Shown(to)
+            }
+        }
+    }
+}

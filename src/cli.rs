@@ -1,0 +1,384 @@
+//! The command line (contract in DESIGN.md): the kiosk by default, plus maintenance commands.
+//!
+//! Exit codes: 0 ok; 1 the operation failed or found a fault; 2 usage error; 3 the database is
+//! missing, not Comptoir's, newer than this build, or read-only. Standard output carries fixed
+//! English tokens for scripts; messages for people go to standard error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::{self, Clock, Kiosk, RunMode};
+use crate::config::Config;
+use crate::store::{Access, OpenError, Store};
+use crate::{demo, paths};
+
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_DATABASE: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "comptoir",
+    version,
+    about = "Comptoir: the touchscreen kiosk of the Jardin des 1000 fleurs (sell, garden, compost).",
+    long_about = "Comptoir: the touchscreen kiosk of the Jardin des 1000 fleurs.\n\n\
+        Without a subcommand it runs the kiosk. Without a config file it runs in demo mode: \
+        simulated devices, a separate demo database, and a DEMO badge on every screen.\n\n\
+        Exit codes: 0 ok; 1 the operation failed; 2 usage error; 3 the database is missing, \
+        not Comptoir's, newer than this build, or read-only."
+)]
+pub struct Cli {
+    /// Database file (default: from the config, else the user's data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Config file (default: config.toml in the user's config directory).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Interface language (default: from the config, else French).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Run on simulated devices with the demo database, even with a config file.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    Fr,
+    En,
+    Tr,
+    Ar,
+}
+
+impl LangArg {
+    pub fn code(self) -> &'static str {
+        match self {
+            LangArg::Fr => "fr",
+            LangArg::En => "en",
+            LangArg::Tr => "tr",
+            LangArg::Ar => "ar",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Demo data: `demo seed` fills an empty database with a realistic garden, stall and composter.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// Renders one screen to a PNG with the software renderer, headless, without touching any
+    /// database (`--db` is opened read-only; without it, built-in demo data).
+    Screenshot(ScreenshotArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Fills an empty database with demo records (refuses one that holds data: exit 1).
+    /// The same --seed and --until give the same rows.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Days of history, ending at --until.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: u32,
+    /// Seed of the random choices.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Last day of history, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScreenshotArgs {
+    /// Screen name, or `list` to print the names.
+    #[arg(long, value_parser = parse_screen)]
+    pub screen: ScreenArg,
+    /// PNG file to write (not needed with `--screen list`).
+    #[arg(long, value_name = "FILE.png")]
+    pub out: Option<PathBuf>,
+    /// Window size, from 320x240 to 3840x2160.
+    #[arg(long, default_value = "800x480", value_parser = parse_size)]
+    pub size: (u32, u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenArg {
+    List,
+    Screen(app::Screen),
+}
+
+fn screen_names() -> String {
+    app::Screen::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn parse_screen(s: &str) -> Result<ScreenArg, String> {
+    if s == "list" {
+        return Ok(ScreenArg::List);
+    }
+    app::Screen::from_name(s)
+        .map(ScreenArg::Screen)
+        .ok_or_else(|| format!("unknown screen {s:?}; the screens are: {}", screen_names()))
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: give WIDTHxHEIGHT, e.g. 800x480"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("{s:?}: the width is not a number"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("{s:?}: the height is not a number"))?;
+    if !(320..=3840).contains(&w) || !(240..=2160).contains(&h) {
+        return Err(format!("{s:?}: sizes go from 320x240 to 3840x2160"));
+    }
+    Ok((w, h))
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        None => run_kiosk(&cli),
+        Some(Command::Demo(DemoCommand::Seed(a))) => demo_seed(&cli, &a),
+        Some(Command::Screenshot(a)) => screenshot(&cli, &a),
+    }
+}
+
+fn db_error(e: &OpenError) -> ExitCode {
+    eprintln!("comptoir: {e}");
+    ExitCode::from(EXIT_DATABASE)
+}
+
+/// The config to use, if any: `--config`, else the default file when it exists.
+fn find_config(cli: &Cli) -> Option<PathBuf> {
+    cli.config.clone().or_else(|| Some(paths::default_config()).filter(|p| p.exists()))
+}
+
+fn language(cli: &Cli, config: &Config) -> String {
+    cli.lang.map(|l| l.code().to_string()).unwrap_or_else(|| config.language.clone())
+}
+
+fn run_kiosk(cli: &Cli) -> ExitCode {
+    let config_path = find_config(cli);
+    let loaded = config_path.as_deref().map(Config::load).transpose();
+    let (config, config_error) = match loaded {
+        Ok(c) => (c, None),
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            (None, Some(e))
+        }
+    };
+    if let Some(error) = config_error {
+        // Show the error on screen too: under systemd a crash loop is a black screen.
+        let store = match Store::open_in_memory() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("comptoir: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        };
+        let fallback = Config::default();
+        let lang = language(cli, &fallback);
+        let mut kiosk = Kiosk::new(store, fallback, RunMode::Live, Clock::System);
+        kiosk.language = lang;
+        kiosk.screen = app::Screen::ConfigError;
+        return match crate::ui::Ui::new(kiosk) {
+            Ok(ui) => {
+                use slint::ComponentHandle;
+                ui.window.global::<crate::ui::ConfigErrorAdapter>().set_message(error.to_string().into());
+                crate::ui::refresh_public(&ui);
+                let _ = ui.run();
+                ExitCode::from(EXIT_FAILED)
+            }
+            Err(e) => {
+                eprintln!("comptoir: cannot open a window: {e}");
+                ExitCode::from(EXIT_FAILED)
+            }
+        };
+    }
+    let demo_mode = cli.demo || config.is_none() || config.as_ref().is_some_and(|c| c.demo);
+    let config = config.unwrap_or_default();
+    let db_path = match (&cli.db, demo_mode) {
+        (Some(p), _) => p.clone(),
+        (None, true) => paths::demo_db(),
+        (None, false) => config.database.clone().unwrap_or_else(paths::default_db),
+    };
+    let mut store = match Store::open(&db_path, Access::ReadWrite) {
+        Ok(s) => s,
+        Err(e) => return db_error(&e),
+    };
+    if demo_mode {
+        match store.holds_data() {
+            Ok(false) => {
+                let options = demo::SeedOptions {
+                    days: 30,
+                    seed: 1,
+                    until: Utc::now().with_timezone(&config.tz()).date_naive(),
+                    tz: config.tz(),
+                };
+                if let Err(e) = demo::seed(&mut store, &options) {
+                    eprintln!("comptoir: seeding the demo database: {e}");
+                    return ExitCode::from(EXIT_FAILED);
+                }
+                eprintln!("comptoir: demo mode, demo data in {}", db_path.display());
+            }
+            Ok(true) => eprintln!("comptoir: demo mode, database {}", db_path.display()),
+            Err(e) => {
+                eprintln!("comptoir: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+    }
+    let lang = language(cli, &config);
+    let mode = if demo_mode { RunMode::Demo } else { RunMode::Live };
+    let mut kiosk = Kiosk::new(store, config, mode, Clock::System);
+    kiosk.language = lang;
+    let ui = match crate::ui::Ui::new(kiosk) {
+        Ok(ui) => ui,
+        Err(e) => {
+            eprintln!("comptoir: cannot open a window: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    match ui.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn demo_seed(cli: &Cli, a: &SeedArgs) -> ExitCode {
+    let Some(db) = &cli.db else {
+        eprintln!("comptoir: demo seed needs --db PATH");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let config = match find_config(cli).as_deref().map(Config::load).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let tz = config.tz();
+    let until = a.until.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+    let mut store = match Store::open(db, Access::ReadWrite) {
+        Ok(s) => s,
+        Err(e) => return db_error(&e),
+    };
+    let options = demo::SeedOptions { days: a.days, seed: a.seed, until, tz };
+    match demo::seed(&mut store, &options) {
+        Ok(()) => {
+            println!("seeded {}", db.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// The fixed instant of screenshots: Saturday 13 June 2026, 10:42 in Paris (market morning).
+pub fn screenshot_instant() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).single().expect("valid instant")
+}
+
+fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
+    let screen = match a.screen {
+        ScreenArg::List => {
+            println!("{}", app::Screen::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join("\n"));
+            return ExitCode::SUCCESS;
+        }
+        ScreenArg::Screen(s) => s,
+    };
+    let Some(out) = &a.out else {
+        eprintln!("comptoir: screenshot needs --out FILE.png");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    if let Err(message) = check_out(out) {
+        eprintln!("comptoir: --out {}: {message}", out.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let (store, mode) = match &cli.db {
+        Some(db) => match Store::open(db, Access::ReadOnly) {
+            Ok(s) => (s, RunMode::Live),
+            Err(e) => return db_error(&e),
+        },
+        None => match builtin_demo_store() {
+            Ok(s) => (s, RunMode::Demo),
+            Err(e) => {
+                eprintln!("comptoir: building the demo data: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        },
+    };
+    let config = Config::default();
+    let lang = language(cli, &config);
+    let mut kiosk = Kiosk::new(store, config, mode, Clock::manual(screenshot_instant()));
+    kiosk.language = lang;
+    let renderer = match crate::ui::screenshot::Renderer::install() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let (w, h) = a.size;
+    let frame = match renderer.render(kiosk, screen, w, h) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("comptoir: rendering {}: {e}", screen.name());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let png = match crate::ui::screenshot::encode_png(&frame) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("comptoir: encoding the PNG: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    if let Err(e) = std::fs::write(out, png) {
+        eprintln!("comptoir: --out {}: {e}", out.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    println!("wrote {} {}x{} {}", screen.name(), w, h, out.display());
+    ExitCode::SUCCESS
+}
+
+/// Can `out` be written (its folder exists and takes files; it is not a folder)?
+fn check_out(out: &Path) -> Result<(), String> {
+    if out.is_dir() {
+        return Err("is a folder".into());
+    }
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!("the folder {} does not exist", dir.display()));
+    }
+    let probe = dir.join(format!(".comptoir-screenshot-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The built-in demo data of screenshots: an in-memory database seeded as `demo seed` would.
+pub fn builtin_demo_store() -> Result<Store, demo::SeedError> {
+    let mut store = Store::open_in_memory()?;
+    let options = demo::SeedOptions {
+        days: 30,
+        seed: 1,
+        until: screenshot_instant().date_naive(),
+        tz: chrono_tz::Europe::Paris,
+    };
+    demo::seed(&mut store, &options)?;
+    Ok(store)
+}

@@ -1,0 +1,367 @@
+//! The kiosk's configuration: a TOML file, by default `<config dir>/config.toml`.
+//!
+//! No config file means demo mode (simulated devices, `<data dir>/demo.db`). An invalid file is
+//! refused with an error that names the file, the line and the key; the kiosk shows it on
+//! screen as well, because under systemd a crash loop is only a black screen.
+//! Every key is documented in the README ("Configuration").
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// IANA time zone for days, closures and reports.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Default UI language: fr, en (tr and ar when their translations land).
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// The database; default `<data dir>/comptoir.db`.
+    pub database: Option<PathBuf>,
+    /// `full` (sell, garden, compost) or `compost-only` (the composter's opening hours).
+    #[serde(default)]
+    pub mode: KioskMode,
+    /// Run on simulated devices even with a config file (training, trade fairs).
+    #[serde(default)]
+    pub demo: bool,
+    #[serde(default)]
+    pub association: Association,
+    pub scale: Option<ScaleConfig>,
+    pub printer: Option<PrinterConfig>,
+    pub scanner: Option<ScannerConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KioskMode {
+    #[default]
+    Full,
+    CompostOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Association {
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub siret: String,
+}
+
+impl Default for Association {
+    fn default() -> Self {
+        Association {
+            name: "Jardin des 1000 fleurs".into(),
+            address: String::new(),
+            siret: String::new(),
+        }
+    }
+}
+
+/// The scale: protocol and serial settings (each protocol has its own defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleConfig {
+    /// toledo8217, continuous, adam-print or adam-continuous.
+    pub protocol: String,
+    pub port: PathBuf,
+    pub baud: Option<u32>,
+    pub data_bits: Option<u8>,
+    /// none, even or odd.
+    pub parity: Option<String>,
+    pub stop_bits: Option<u8>,
+    /// Maximum load (grams); heavier readings are refused.
+    pub capacity_g: Option<i64>,
+    /// Smallest net weight that may be sold (grams).
+    pub min_net_g: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    /// A serial port or a `/dev/usb/lp*` device.
+    pub port: PathBuf,
+    /// raster or text; default raster on USB and fast links, text on slow serial links.
+    pub mode: Option<String>,
+    /// 384 (58 mm) or 576 (80 mm).
+    pub width_dots: Option<u32>,
+    pub baud: Option<u32>,
+    /// A cash drawer hangs on the printer.
+    #[serde(default)]
+    pub drawer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// A serial port; leave out for a keyboard-wedge scanner.
+    pub port: Option<PathBuf>,
+    /// serial or wedge.
+    pub kind: Option<String>,
+}
+
+fn default_timezone() -> String {
+    "Europe/Paris".into()
+}
+
+fn default_language() -> String {
+    "fr".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("the empty config is valid")
+    }
+}
+
+/// A config file that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), location(*line, key))]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the error is about the whole file.
+    pub line: usize,
+    /// The dotted key (`scale.baud`), empty when none applies.
+    pub key: String,
+    pub message: String,
+}
+
+fn location(line: usize, key: &str) -> String {
+    match (line, key.is_empty()) {
+        (0, true) => String::new(),
+        (0, false) => format!(": key `{key}`"),
+        (l, true) => format!(":{l}"),
+        (l, false) => format!(":{l}: key `{key}`"),
+    }
+}
+
+/// Languages the UI can be set to.
+pub const LANGUAGES: &[&str] = &["fr", "en"];
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.into(),
+            line: 0,
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses and checks config text; `path` only names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let (line, key) = match e.span() {
+                Some(span) => key_at(text, span.start),
+                None => (0, String::new()),
+            };
+            let message = e.message().trim().to_string();
+            ConfigError { file: path.into(), line, key, message }
+        })?;
+        config.check(path, text)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let fail = |key: &str, message: String| ConfigError {
+            file: path.into(),
+            line: line_of_key(text, key),
+            key: key.into(),
+            message,
+        };
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(fail("timezone", format!("unknown time zone {:?} (e.g. \"Europe/Paris\")", self.timezone)));
+        }
+        if !LANGUAGES.contains(&self.language.as_str()) {
+            return Err(fail("language", format!("unknown language {:?}; one of {}", self.language, LANGUAGES.join(", "))));
+        }
+        if self.association.name.trim().is_empty() {
+            return Err(fail("association.name", "must not be empty".into()));
+        }
+        if let Some(scale) = &self.scale {
+            const PROTOCOLS: &[&str] = &["toledo8217", "continuous", "adam-print", "adam-continuous"];
+            if !PROTOCOLS.contains(&scale.protocol.as_str()) {
+                return Err(fail("scale.protocol", format!("unknown protocol {:?}; one of {}", scale.protocol, PROTOCOLS.join(", "))));
+            }
+            if let Some(p) = &scale.parity {
+                if !["none", "even", "odd"].contains(&p.as_str()) {
+                    return Err(fail("scale.parity", format!("{p:?}: one of none, even, odd")));
+                }
+            }
+            if let Some(bits) = scale.data_bits {
+                if !(5..=8).contains(&bits) {
+                    return Err(fail("scale.data_bits", format!("{bits}: between 5 and 8")));
+                }
+            }
+            if let Some(bits) = scale.stop_bits {
+                if !(1..=2).contains(&bits) {
+                    return Err(fail("scale.stop_bits", format!("{bits}: 1 or 2")));
+                }
+            }
+            for (key, value) in [("scale.capacity_g", scale.capacity_g), ("scale.min_net_g", scale.min_net_g)] {
+                if matches!(value, Some(v) if v <= 0) {
+                    return Err(fail(key, "must be a positive number of grams".into()));
+                }
+            }
+        }
+        if let Some(printer) = &self.printer {
+            if let Some(mode) = &printer.mode {
+                if !["raster", "text"].contains(&mode.as_str()) {
+                    return Err(fail("printer.mode", format!("{mode:?}: raster or text")));
+                }
+            }
+            if let Some(w) = printer.width_dots {
+                if w != 384 && w != 576 {
+                    return Err(fail("printer.width_dots", format!("{w}: 384 (58 mm) or 576 (80 mm)")));
+                }
+            }
+        }
+        if let Some(scanner) = &self.scanner {
+            match scanner.kind.as_deref() {
+                None | Some("serial") | Some("wedge") => {}
+                Some(k) => return Err(fail("scanner.kind", format!("{k:?}: serial or wedge"))),
+            }
+            if scanner.kind.as_deref() != Some("wedge") && scanner.port.is_none() {
+                return Err(fail("scanner.port", "a serial scanner needs a port (or kind = \"wedge\")".into()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
+    }
+}
+
+/// The 1-based line and the dotted key at byte `offset` of a TOML text.
+fn key_at(text: &str, offset: usize) -> (usize, String) {
+    let offset = offset.min(text.len());
+    let line_no = text[..offset].matches('\n').count() + 1;
+    let mut table = String::new();
+    let mut key = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        }
+        if index + 1 == line_no {
+            if let Some((k, _)) = trimmed.split_once('=') {
+                key = k.trim().trim_matches('"').to_string();
+            }
+            break;
+        }
+    }
+    let dotted = match (table.is_empty(), key.is_empty()) {
+        (_, true) => table,
+        (true, false) => key,
+        (false, false) => format!("{table}.{key}"),
+    };
+    (line_no, dotted)
+}
+
+/// The line where a dotted key (`scale.baud`) is set, or 0 when it is not in the file.
+fn line_of_key(text: &str, dotted: &str) -> usize {
+    let (table, key) = dotted.rsplit_once('.').unwrap_or(("", dotted));
+    let mut current = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            current = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            continue;
+        }
+        if let Some((k, _)) = trimmed.split_once('=') {
+            if current == table && k.trim().trim_matches('"') == key {
+                return index + 1;
+            }
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/comptoir.toml"), text)
+    }
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.timezone, "Europe/Paris");
+        assert_eq!(c.language, "fr");
+        assert_eq!(c.mode, KioskMode::Full);
+        assert_eq!(c.association.name, "Jardin des 1000 fleurs");
+        assert!(c.scale.is_none());
+    }
+
+    #[test]
+    fn a_full_file_parses() {
+        let c = parse(
+            r#"
+timezone = "America/Martinique"
+language = "en"
+mode = "compost-only"
+[association]
+name = "Régie de quartier"
+siret = "12345678900011"
+[scale]
+protocol = "toledo8217"
+port = "/dev/comptoir-scale"
+capacity_g = 15000
+[printer]
+port = "/dev/usb/lp0"
+width_dots = 576
+[scanner]
+kind = "wedge"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.tz(), chrono_tz::America::Martinique);
+        assert_eq!(c.mode, KioskMode::CompostOnly);
+        assert_eq!(c.scale.unwrap().capacity_g, Some(15000));
+        assert_eq!(c.printer.unwrap().width_dots, Some(576));
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let e = parse("timezone = \"Europe/Paris\"\n[scale]\nprotocol = \"continuous\"\nport = \"/dev/x\"\nbaudrate = 9600\n")
+            .unwrap_err();
+        assert_eq!(e.line, 5);
+        assert_eq!(e.key, "scale.baudrate");
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+        assert_eq!(e.to_string().lines().next().unwrap().split(": ").next().unwrap(), "/etc/comptoir.toml:5");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_with_its_line() {
+        let e = parse("\n\ntimezone = 5\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "timezone"));
+    }
+
+    #[test]
+    fn broken_toml_names_the_line() {
+        let e = parse("language = \"fr\"\nmode = \n").unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = parse("language = \"fr\"\ntimezone = \"Paris\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "timezone"));
+        let e = parse("language = \"de\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "language"));
+        let e = parse("[scale]\nprotocol = \"dibal\"\nport = \"/dev/x\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "scale.protocol"));
+        let e = parse("[printer]\nport = \"/dev/x\"\nwidth_dots = 500\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "printer.width_dots"));
+        let e = parse("mode = \"night\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "mode"));
+    }
+}

@@ -1,0 +1,13 @@
+//! Comptoir: the touchscreen kiosk of a neighbourhood association's market stall, garden and
+//! shared composter. See DESIGN.md in the project's shared notes and the README.
+//!
+//! Dependencies point inward: `ui -> app -> (domain, store, devices) -> hardware`.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod paths;
+pub mod store;
+pub mod ui;

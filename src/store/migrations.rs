@@ -1,0 +1,128 @@
+//! Schema migrations, applied in order from `PRAGMA user_version`.
+//!
+//! The rule: never remove or rewrite a migration that has shipped; add a new one at the end.
+//! Each runs in the same exclusive transaction as the version bump, so a power cut leaves the
+//! database at the old version or the new one, never in between.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::APPLICATION_ID;
+
+/// Every migration, oldest first. Version N is the state after `MIGRATIONS[N - 1]`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: kiosk identity and settings that live in the database.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;
+    "#,
+    // 2: the catalogue and the garden's plots.
+    r#"
+    CREATE TABLE categories (
+        id       INTEGER PRIMARY KEY,
+        code     TEXT NOT NULL UNIQUE,          -- vegetable, fruit, herb, egg, other
+        position INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE products (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        short_code   TEXT NOT NULL UNIQUE CHECK (length(short_code) BETWEEN 2 AND 6),
+        category_id  INTEGER NOT NULL REFERENCES categories(id),
+        icon         TEXT NOT NULL,             -- file stem in ui/icons
+        pricing      TEXT NOT NULL CHECK (pricing IN ('per_kg', 'per_piece', 'per_bunch')),
+        price_cents  INTEGER NOT NULL CHECK (price_cents > 0),
+        avg_weight_g INTEGER CHECK (avg_weight_g IS NULL OR avg_weight_g > 0),
+        vat_bp       INTEGER NOT NULL DEFAULT 550 CHECK (vat_bp BETWEEN 0 AND 10000),
+        origin       TEXT NOT NULL DEFAULT '',
+        active       INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        position     INTEGER NOT NULL DEFAULT 0,
+        created_utc  TEXT NOT NULL
+    ) STRICT;
+    -- Every price a product has had, with the date it took effect (a ledger: rows are added).
+    CREATE TABLE product_prices (
+        id          INTEGER PRIMARY KEY,
+        product_id  INTEGER NOT NULL REFERENCES products(id),
+        price_cents INTEGER NOT NULL CHECK (price_cents > 0),
+        vat_bp      INTEGER NOT NULL,
+        since_utc   TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX product_prices_by_product ON product_prices(product_id, id);
+    CREATE TABLE plots (
+        id       INTEGER PRIMARY KEY,
+        name     TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+        active   INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        position INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    "#,
+    // 3: people. Staff sign in with a PIN; residents are pseudonymous, known by an internal
+    // number and a card token; a card is revoked, never deleted.
+    r#"
+    CREATE TABLE staff (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        role        TEXT NOT NULL CHECK (role IN ('seller', 'garden_lead', 'admin')),
+        pin_hash    TEXT NOT NULL,
+        active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_utc TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE residents (
+        id             INTEGER PRIMARY KEY,   -- the internal resident number shown in the UI
+        nickname       TEXT,
+        building       TEXT,
+        household_size INTEGER CHECK (household_size IS NULL OR household_size > 0),
+        language       TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'en', 'tr', 'ar')),
+        consent_date   TEXT,
+        created_utc    TEXT NOT NULL,
+        anonymised_utc TEXT
+    ) STRICT;
+    CREATE TABLE cards (
+        id          INTEGER PRIMARY KEY,
+        resident_id INTEGER NOT NULL REFERENCES residents(id),
+        token       TEXT NOT NULL UNIQUE,
+        issued_utc  TEXT NOT NULL,
+        revoked_utc TEXT
+    ) STRICT;
+    CREATE INDEX cards_by_resident ON cards(resident_id);
+    -- Every sign-in, failed PIN, lock and change to staff (a ledger: rows are only added).
+    -- PIN lockouts are derived from it, so they survive a restart.
+    CREATE TABLE staff_events (
+        id       INTEGER PRIMARY KEY,
+        time_utc TEXT NOT NULL,
+        staff_id INTEGER REFERENCES staff(id),   -- whom it is about
+        actor_id INTEGER REFERENCES staff(id),   -- who did it (NULL: the kiosk itself)
+        kind     TEXT NOT NULL CHECK (kind IN ('signed_in', 'signed_out', 'timed_out', 'pin_failed',
+                   'locked', 'denied', 'created', 'renamed', 'role_changed', 'retired',
+                   'reactivated', 'pin_reset')),
+        screen   TEXT NOT NULL DEFAULT '',
+        detail   TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    CREATE INDEX staff_events_by_staff ON staff_events(staff_id, id);
+    CREATE TRIGGER staff_events_no_update BEFORE UPDATE ON staff_events
+        BEGIN SELECT RAISE(ABORT, 'staff_events is append-only'); END;
+    CREATE TRIGGER staff_events_no_delete BEFORE DELETE ON staff_events
+        BEGIN SELECT RAISE(ABORT, 'staff_events is append-only'); END;
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the database to [`latest_version`]; does nothing when it is there already.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate_to(conn, latest_version())
+}
+
+/// Brings the database to `target` (tests build old schemas with it).
+pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.commit()
+}

@@ -1,0 +1,221 @@
+//! The only place that includes the generated Slint code. One adapter per view maps the
+//! controllers' plain data into Slint structs and wires the view's callbacks to the controllers.
+
+mod admin_adapter;
+mod login_adapter;
+pub mod screenshot;
+mod views_adapter;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::ComponentHandle;
+
+use crate::app::{self, Kiosk};
+
+#[allow(clippy::all)]
+mod generated {
+    slint::include_modules!();
+}
+pub use generated::*;
+
+/// Shared handle on the kiosk state, owned by the UI thread.
+pub type Shared = Rc<RefCell<Kiosk>>;
+
+/// Languages the UI offers, each by its own name.
+pub const LANGUAGES: &[(&str, &str)] = &[("fr", "Français"), ("en", "English")];
+
+/// Switches the bundled translation. English is the source language.
+pub fn select_language(code: &str) -> bool {
+    let bundle = if code == "en" { "" } else { code };
+    match slint::select_bundled_translation(bundle) {
+        Ok(()) => true,
+        Err(e) => {
+            log::warn!("language {code}: {e}");
+            false
+        }
+    }
+}
+
+pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
+    match s {
+        app::Screen::Home => Screen::Home,
+        app::Screen::Login => Screen::Login,
+        app::Screen::SellCatalog => Screen::SellCatalog,
+        app::Screen::CompostIdle => Screen::CompostIdle,
+        app::Screen::GardenHome => Screen::GardenHome,
+        app::Screen::AdminStaff => Screen::AdminStaff,
+        app::Screen::ConfigError => Screen::ConfigError,
+    }
+}
+
+pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
+    match s {
+        Screen::Home => app::Screen::Home,
+        Screen::Login => app::Screen::Login,
+        Screen::SellCatalog => app::Screen::SellCatalog,
+        Screen::CompostIdle => app::Screen::CompostIdle,
+        Screen::GardenHome => app::Screen::GardenHome,
+        Screen::AdminStaff => app::Screen::AdminStaff,
+        Screen::ConfigError => app::Screen::ConfigError,
+    }
+}
+
+/// The window and the timers that keep it alive; dropping it stops the timers.
+pub struct Ui {
+    pub window: AppWindow,
+    pub kiosk: Shared,
+    _clock_timer: slint::Timer,
+    idle: Rc<slint::Timer>,
+}
+
+impl Ui {
+    /// Builds the window for `kiosk` and wires every adapter.
+    pub fn new(kiosk: Kiosk) -> Result<Ui, slint::PlatformError> {
+        let window = AppWindow::new()?;
+        let kiosk: Shared = Rc::new(RefCell::new(kiosk));
+        let idle = Rc::new(slint::Timer::default());
+        {
+            let k = kiosk.borrow();
+            let state = window.global::<AppState>();
+            state.set_demo(k.mode == app::RunMode::Demo);
+            state.set_association(k.config.association.name.as_str().into());
+            let langs: Vec<LanguageOption> = LANGUAGES
+                .iter()
+                .map(|(code, name)| LanguageOption { code: (*code).into(), name: (*name).into() })
+                .collect();
+            state.set_languages(Rc::new(slint::VecModel::from(langs)).into());
+        }
+        let language = kiosk.borrow().language.clone();
+        apply_language(&window, &language);
+
+        let clock_timer = slint::Timer::default();
+        {
+            let weak = window.as_weak();
+            let k = kiosk.clone();
+            update_clock(&window, &k.borrow());
+            clock_timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
+                if let Some(w) = weak.upgrade() {
+                    update_clock(&w, &k.borrow());
+                }
+            });
+        }
+
+        let ui = Ui { window, kiosk, _clock_timer: clock_timer, idle };
+        ui.wire();
+        refresh(&ui.window, &ui.kiosk);
+        Ok(ui)
+    }
+
+    fn wire(&self) {
+        let state = self.window.global::<AppState>();
+        {
+            let weak = self.window.as_weak();
+            let kiosk = self.kiosk.clone();
+            state.on_set_language(move |code| {
+                let Some(w) = weak.upgrade() else { return };
+                kiosk.borrow_mut().language = code.to_string();
+                apply_language(&w, &code);
+                refresh(&w, &kiosk);
+            });
+        }
+        {
+            let weak = self.window.as_weak();
+            let kiosk = self.kiosk.clone();
+            let idle = self.idle.clone();
+            state.on_navigate(move |screen| {
+                let Some(w) = weak.upgrade() else { return };
+                let nav = kiosk.borrow_mut().navigate(from_slint_screen(screen));
+                if let app::Navigation::SignInFirst(_) = nav {
+                    kiosk.borrow_mut().session.cancel();
+                }
+                touched(&w, &kiosk, &idle);
+                refresh(&w, &kiosk);
+            });
+        }
+        {
+            let weak = self.window.as_weak();
+            let kiosk = self.kiosk.clone();
+            state.on_sign_out(move || {
+                let Some(w) = weak.upgrade() else { return };
+                {
+                    let mut k = kiosk.borrow_mut();
+                    let screen = k.screen.name();
+                    let Kiosk { session, store, clock, .. } = &mut *k;
+                    session.sign_out(store, clock, false, screen);
+                    k.screen = app::Screen::Home;
+                }
+                refresh(&w, &kiosk);
+            });
+        }
+        views_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        login_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
+    }
+
+    /// Runs the event loop until the window closes.
+    pub fn run(&self) -> Result<(), slint::PlatformError> {
+        self.window.run()
+    }
+}
+
+fn apply_language(window: &AppWindow, code: &str) {
+    if select_language(code) {
+        window.global::<AppState>().set_language(code.into());
+    }
+}
+
+fn update_clock(window: &AppWindow, kiosk: &Kiosk) {
+    let local = kiosk.clock.now().with_timezone(&kiosk.config.tz());
+    window.global::<AppState>().set_clock(local.format("%H:%M").to_string().into());
+}
+
+/// Something was touched: restart the idle timer of the current screen. On a staff screen
+/// five minutes without a touch sign the person out and lock the screen.
+pub(crate) fn touched(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) {
+    let screen = kiosk.borrow().screen;
+    let signed_in = kiosk.borrow().session.current().is_some();
+    if !(screen.is_staff() || (screen == app::Screen::Login && signed_in)) {
+        idle.stop();
+        return;
+    }
+    let weak = window.as_weak();
+    let k = kiosk.clone();
+    idle.start(
+        slint::TimerMode::SingleShot,
+        Duration::from_secs(app::session::STAFF_TIMEOUT_SECONDS),
+        move || {
+            let Some(w) = weak.upgrade() else { return };
+            {
+                let mut k = k.borrow_mut();
+                let screen = k.screen;
+                let Kiosk { session, store, clock, .. } = &mut *k;
+                session.sign_out(store, clock, true, screen.name());
+                k.login_target = if screen.is_staff() { screen } else { k.login_target };
+                k.screen = app::Screen::Login;
+            }
+            refresh(&w, &k);
+        },
+    );
+}
+
+/// Shows the kiosk's current screen with fresh data.
+pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
+    let k = kiosk.borrow();
+    let state = window.global::<AppState>();
+    state.set_screen(to_slint_screen(k.screen));
+    state.set_staff_name(k.session.current().map(|s| s.name.as_str()).unwrap_or("").into());
+    match k.screen {
+        app::Screen::Login => login_adapter::refresh(window, &k),
+        app::Screen::SellCatalog => views_adapter::refresh_sell(window, &k),
+        app::Screen::GardenHome => views_adapter::refresh_garden(window, &k),
+        app::Screen::AdminStaff => admin_adapter::refresh(window, &k),
+        app::Screen::Home | app::Screen::CompostIdle | app::Screen::ConfigError => {}
+    }
+}
+
+/// Re-shows the current screen (after the caller changed an adapter or the kiosk).
+pub fn refresh_public(ui: &Ui) {
+    refresh(&ui.window, &ui.kiosk);
+}

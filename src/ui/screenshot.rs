@@ -1,0 +1,108 @@
+//! Headless rendering with Slint's software renderer: `comptoir screenshot` and the start-up
+//! benchmark. The platform can be set once per process, so nothing else may have created a
+//! window before.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::Rgb8Pixel;
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize};
+
+use super::{ConfigErrorAdapter, Ui};
+use crate::app::{self, Kiosk};
+
+/// A platform whose windows draw into memory.
+struct HeadlessPlatform {
+    current: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        *self.current.borrow_mut() = Some(window.clone());
+        Ok(window)
+    }
+}
+
+/// Renders kiosk screens in memory. One per process.
+pub struct Renderer {
+    current: Rc<RefCell<Option<Rc<MinimalSoftwareWindow>>>>,
+}
+
+/// An RGB image.
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+}
+
+impl Renderer {
+    /// Installs the headless platform; fails when a platform is already set.
+    pub fn install() -> Result<Renderer, slint::platform::SetPlatformError> {
+        let current = Rc::new(RefCell::new(None));
+        slint::platform::set_platform(Box::new(HeadlessPlatform { current: current.clone() }))?;
+        Ok(Renderer { current })
+    }
+
+    /// Builds the kiosk's UI, shows `screen` and draws one frame.
+    pub fn render(&self, kiosk: Kiosk, screen: app::Screen, width: u32, height: u32) -> Result<Frame, slint::PlatformError> {
+        let ui = Ui::new(kiosk)?;
+        prepare(&ui, screen);
+        ui.window.show()?;
+        let adapter = self.current.borrow().clone().ok_or_else(|| slint::PlatformError::from("no window"))?;
+        adapter.set_size(PhysicalSize::new(width, height));
+        slint::platform::update_timers_and_animations();
+        let mut pixels = vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize];
+        adapter.draw_if_needed(|renderer| {
+            renderer.render(&mut pixels, width as usize);
+        });
+        ui.window.hide()?;
+        let rgb = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+        Ok(Frame { width, height, rgb })
+    }
+}
+
+/// Puts the UI on `screen` as a person would see it: staff screens with somebody allowed
+/// signed in, the config error with a real parser message.
+fn prepare(ui: &Ui, screen: app::Screen) {
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        if let Some(action) = screen.requires() {
+            let people = crate::store::people::active_staff(k.store.conn()).unwrap_or_default();
+            // The least senior person who may see the screen: what they would see.
+            let person = people
+                .into_iter()
+                .filter(|p| app::roles::allowed(p.role, action))
+                .min_by_key(|p| (p.role, p.id));
+            if let Some(p) = person {
+                k.session.assume(p);
+            }
+        }
+        if screen == app::Screen::Login {
+            k.login_target = app::Screen::SellCatalog;
+        }
+        k.screen = screen;
+    }
+    if screen == app::Screen::ConfigError {
+        let sample = "timezone = \"Europe/Paris\"\n[scale]\nprotocol = \"toledo8217\"\nport = \"/dev/comptoir-scale\"\nbaud = \"fast\"\n";
+        if let Err(e) = crate::config::Config::parse(std::path::Path::new("/etc/comptoir/config.toml"), sample) {
+            ui.window.global::<ConfigErrorAdapter>().set_message(e.to_string().into());
+        }
+    }
+    super::refresh(&ui.window, &ui.kiosk);
+}
+
+/// Encodes an RGB frame as PNG.
+pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, frame.width, frame.height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&frame.rgb)?;
+    }
+    Ok(out)
+}
