@@ -243,9 +243,15 @@ fn spawn_line_reader<R: BufRead + Send + 'static>(input: R) -> Receiver<String> 
 }
 
 /// Waits for `stop`, handing each line from `lines` to `f` meanwhile.
-fn serve_until_stop(lines: &Receiver<String>, stop: &AtomicBool, mut f: impl FnMut(String)) {
+fn serve_until_stop(
+    lines: &Receiver<String>,
+    stop: &AtomicBool,
+    mut f: impl FnMut(String),
+    mut each_turn: impl FnMut(),
+) {
     let mut input_open = true;
     while !stop.load(Ordering::Relaxed) {
+        each_turn();
         if input_open {
             match lines.recv_timeout(Duration::from_millis(20)) {
                 Ok(l) => f(l),
@@ -277,15 +283,316 @@ pub fn run_scale_simulator<R: BufRead + Send + 'static>(
     writeln!(out, "ready {}", link.display())?;
     out.flush()?;
     let lines = spawn_line_reader(commands);
-    serve_until_stop(&lines, &stop, |line| {
-        if line.trim().is_empty() {
-            return;
+    serve_until_stop(
+        &lines,
+        &stop,
+        |line| {
+            if line.trim().is_empty() {
+                return;
+            }
+            match line.parse::<SimCommand>() {
+                Ok(cmd) => sim.command(cmd),
+                Err(e) => eprintln!("{e}"),
+            }
+        },
+        || {},
+    );
+    sim.stop();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Printer
+
+/// A `printer simulate` stdin command: what status queries answer from now on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrinterSimCommand {
+    PaperOut,
+    PaperNearEnd,
+    PaperOk,
+    CoverOpen,
+    CoverClosed,
+}
+
+impl std::str::FromStr for PrinterSimCommand {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
+            "paper-out" => PrinterSimCommand::PaperOut,
+            "paper-near-end" => PrinterSimCommand::PaperNearEnd,
+            "paper-ok" => PrinterSimCommand::PaperOk,
+            "cover-open" => PrinterSimCommand::CoverOpen,
+            "cover-closed" => PrinterSimCommand::CoverClosed,
+            other => {
+                return Err(format!(
+                "unknown printer simulator command {other:?} (expected paper-out, paper-near-end, paper-ok, cover-open or cover-closed)"
+            ))
+            }
+        })
+    }
+}
+
+/// A job the printer simulator wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimulatedJob {
+    /// `job-0001.png`: the paper as printed.
+    pub png: PathBuf,
+    /// `job-0001.txt`: the text-mode text, then `qr: PAYLOAD` lines.
+    pub txt: PathBuf,
+    pub job: crate::printer::DecodedJob,
+}
+
+/// A job ends after this much silence.
+pub const PRINTER_JOB_SILENCE: Duration = Duration::from_secs(1);
+
+struct ServedPrinter {
+    decoder: crate::printer::EscPosDecoder,
+    status: crate::printer::PrinterStatus,
+    renderer: crate::printer::Renderer,
+    out_dir: PathBuf,
+    count: u32,
+    last_input: Instant,
+    jobs: Sender<io::Result<SimulatedJob>>,
+}
+
+impl ServedPrinter {
+    fn save(&mut self, job: crate::printer::DecodedJob) {
+        self.count += 1;
+        let name = format!("job-{:04}", self.count);
+        let png = self.out_dir.join(format!("{name}.png"));
+        let txt = self.out_dir.join(format!("{name}.txt"));
+        let r = std::fs::write(&png, job.render(&self.renderer).to_png())
+            .and_then(|_| std::fs::write(&txt, job.text()))
+            .map(|_| SimulatedJob { png, txt, job });
+        let _ = self.jobs.send(r);
+    }
+}
+
+impl Served for ServedPrinter {
+    type Cmd = PrinterSimCommand;
+    fn command(&mut self, cmd: PrinterSimCommand, _now: Instant) -> Vec<u8> {
+        let s = &mut self.status;
+        match cmd {
+            PrinterSimCommand::PaperOut => s.paper_end = true,
+            PrinterSimCommand::PaperNearEnd => {
+                s.paper_end = false;
+                s.paper_near_end = true;
+            }
+            PrinterSimCommand::PaperOk => {
+                s.paper_end = false;
+                s.paper_near_end = false;
+            }
+            PrinterSimCommand::CoverOpen => s.cover_open = true,
+            PrinterSimCommand::CoverClosed => s.cover_open = false,
         }
-        match line.parse::<SimCommand>() {
-            Ok(cmd) => sim.command(cmd),
-            Err(e) => eprintln!("{e}"),
+        s.offline = s.paper_end || s.cover_open;
+        Vec::new()
+    }
+    fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
+        self.last_input = now;
+        let mut answer = Vec::new();
+        for e in self.decoder.push(bytes) {
+            match e {
+                crate::printer::decode::Event::StatusQuery(n) => {
+                    answer.push(self.status.byte_for(n))
+                }
+                crate::printer::decode::Event::Job(job) => self.save(job),
+            }
         }
-    });
+        answer
+    }
+    fn tick(&mut self, now: Instant) -> Vec<u8> {
+        if now.duration_since(self.last_input) >= PRINTER_JOB_SILENCE {
+            if let Some(job) = self.decoder.flush() {
+                self.save(job);
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// A simulated ESC/POS printer served on a pty, in-process. It decodes both modes and
+/// writes each job to `out_dir` as `job-NNNN.png` and `job-NNNN.txt`; a job ends at a cut,
+/// at `ESC @` after data, or after 1 s of silence. `DLE EOT n` queries are answered from
+/// the status set by [`PrinterSimulatorHandle::command`].
+pub struct PrinterSimulatorHandle {
+    server: Server<PrinterSimCommand>,
+    jobs: Receiver<io::Result<SimulatedJob>>,
+}
+
+impl PrinterSimulatorHandle {
+    /// `font_ttf` draws text-mode jobs (like the printer's own font); `paper` sets the
+    /// picture's width.
+    pub fn spawn(
+        link: &Path,
+        out_dir: &Path,
+        font_ttf: &[u8],
+        paper: crate::printer::Paper,
+    ) -> io::Result<Self> {
+        let renderer = crate::printer::Renderer::new(font_ttf, paper)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        std::fs::create_dir_all(out_dir)?;
+        let (tx, jobs) = mpsc::channel();
+        let served = ServedPrinter {
+            decoder: crate::printer::EscPosDecoder::new(),
+            status: Default::default(),
+            renderer,
+            out_dir: out_dir.to_path_buf(),
+            count: 0,
+            last_input: Instant::now(),
+            jobs: tx,
+        };
+        Ok(PrinterSimulatorHandle {
+            server: Server::spawn(served, link)?,
+            jobs,
+        })
+    }
+
+    pub fn link(&self) -> &Path {
+        &self.server.link
+    }
+
+    pub fn command(&self, cmd: PrinterSimCommand) {
+        self.server.command(cmd)
+    }
+
+    /// The next job written, waiting up to `timeout`.
+    pub fn next_job(&self, timeout: Duration) -> Option<io::Result<SimulatedJob>> {
+        self.jobs.recv_timeout(timeout).ok()
+    }
+
+    pub fn unplug(&self) {
+        self.server.unplug()
+    }
+
+    pub fn replug(&self) -> io::Result<()> {
+        self.server.replug()
+    }
+
+    pub fn stop(mut self) {
+        self.server.stop()
+    }
+}
+
+/// `comptoir printer simulate --link PATH --out DIR`.
+///
+/// Creates a pty, points `link` at it, writes `ready PATH`, then for each job written
+/// `job DIR/job-0001.png` (the `.txt` beside it). Lines of `commands`: `paper-out`,
+/// `paper-near-end`, `paper-ok`, `cover-open`, `cover-closed`. Serves until `stop`, then
+/// removes the link. `font_ttf` and `paper` as in [`PrinterSimulatorHandle::spawn`].
+pub fn run_printer_simulator<R: BufRead + Send + 'static>(
+    link: &Path,
+    out_dir: &Path,
+    font_ttf: &[u8],
+    paper: crate::printer::Paper,
+    commands: R,
+    stop: Arc<AtomicBool>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let sim = PrinterSimulatorHandle::spawn(link, out_dir, font_ttf, paper)?;
+    writeln!(out, "ready {}", link.display())?;
+    out.flush()?;
+    let lines = spawn_line_reader(commands);
+    let mut result = Ok(());
+    let mut report = |out: &mut dyn Write| {
+        while let Some(job) = sim.next_job(Duration::ZERO) {
+            let r = job.and_then(|j| {
+                writeln!(out, "job {}", j.png.display())?;
+                out.flush()
+            });
+            if let Err(e) = r {
+                eprintln!("printer simulator: {e}");
+                result = Err(e);
+            }
+        }
+    };
+    serve_until_stop(
+        &lines,
+        &stop,
+        |line| {
+            if line.trim().is_empty() {
+                return;
+            }
+            match line.parse::<PrinterSimCommand>() {
+                Ok(cmd) => sim.command(cmd),
+                Err(e) => eprintln!("{e}"),
+            }
+        },
+        || report(out),
+    );
+    report(out);
+    sim.stop();
+    result
+}
+
+// ---------------------------------------------------------------------------------------
+// Scanner
+
+struct ServedScanner;
+
+impl Served for ServedScanner {
+    type Cmd = String;
+    fn command(&mut self, line: String, _now: Instant) -> Vec<u8> {
+        let mut b = line.into_bytes();
+        b.extend_from_slice(b"\r\n");
+        b
+    }
+    fn input(&mut self, _bytes: &[u8], _now: Instant) -> Vec<u8> {
+        Vec::new()
+    }
+    fn tick(&mut self, _now: Instant) -> Vec<u8> {
+        Vec::new()
+    }
+}
+
+/// A simulated serial QR scanner on a pty: each scan is sent CR LF terminated.
+pub struct ScannerSimulatorHandle {
+    server: Server<String>,
+}
+
+impl ScannerSimulatorHandle {
+    pub fn spawn(link: &Path) -> io::Result<Self> {
+        Ok(ScannerSimulatorHandle {
+            server: Server::spawn(ServedScanner, link)?,
+        })
+    }
+
+    pub fn link(&self) -> &Path {
+        &self.server.link
+    }
+
+    /// Sends `text` as one scan (CR LF appended).
+    pub fn scan(&self, text: &str) {
+        self.server.command(text.to_string())
+    }
+
+    pub fn unplug(&self) {
+        self.server.unplug()
+    }
+
+    pub fn replug(&self) -> io::Result<()> {
+        self.server.replug()
+    }
+
+    pub fn stop(mut self) {
+        self.server.stop()
+    }
+}
+
+/// `comptoir scanner simulate --link PATH`: creates a pty, points `link` at it, writes
+/// `ready PATH`, then sends each line of `lines` as a scan (CR LF terminated). Serves until
+/// `stop` (also after `lines` ends), then removes the link.
+pub fn run_scanner_simulator<R: BufRead + Send + 'static>(
+    link: &Path,
+    lines: R,
+    stop: Arc<AtomicBool>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let sim = ScannerSimulatorHandle::spawn(link)?;
+    writeln!(out, "ready {}", link.display())?;
+    out.flush()?;
+    let rx = spawn_line_reader(lines);
+    serve_until_stop(&rx, &stop, |line| sim.scan(&line), || {});
     sim.stop();
     Ok(())
 }

@@ -345,6 +345,13 @@ impl EscPosDecoder {
                             return Incomplete;
                         }
                         self.end_line(false);
+                        // Paper fed to reach the cutter is not part of the picture.
+                        while matches!(
+                            self.job.pieces.last(),
+                            Some(Piece::FeedLines(_) | Piece::FeedDots(_))
+                        ) {
+                            self.job.pieces.pop();
+                        }
                         if self.has_data() {
                             let mut job = std::mem::take(&mut self.job);
                             job.cut = true;

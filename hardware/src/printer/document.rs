@@ -180,7 +180,10 @@ impl Paper {
 /// A laid-out piece of text within a line, in character cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Cell {
+    /// The text cut to the cell (text mode).
     pub text: String,
+    /// The whole text (raster mode fits it to the cell's dots instead).
+    pub full: String,
     pub start: usize,
     pub width: usize,
     pub align: Align,
@@ -255,6 +258,7 @@ pub(crate) fn layout(receipt: &Receipt, paper: Paper) -> Vec<Laid> {
                 for line in wrap(text, width) {
                     out.push(Laid::Line {
                         cells: vec![Cell {
+                            full: line.clone(),
                             text: line,
                             start: 0,
                             width,
@@ -292,6 +296,7 @@ pub(crate) fn layout(receipt: &Receipt, paper: Paper) -> Vec<Laid> {
                     };
                     cells.push(Cell {
                         text: fit(&c.text, room),
+                        full: c.text.clone(),
                         start: cell_start,
                         width: room,
                         align: c.align,

@@ -103,7 +103,7 @@ impl Renderer {
         let box_x = (c.start as u32 * CELL_W * scale) as f32;
         let box_w = (c.width as u32 * CELL_W * scale) as f32;
         // Proportional text is narrower than the cells on average; if not, drop characters.
-        let mut text: String = c.text.clone();
+        let mut text: String = c.full.clone();
         while !text.is_empty() && self.text_width(&text, px) > box_w {
             text.pop();
         }
