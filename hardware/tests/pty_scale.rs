@@ -269,3 +269,34 @@ fn scale_read_fails_when_the_port_disappears() {
         "{res:?}"
     );
 }
+
+#[test]
+fn run_scale_simulator_serves_stdin_commands_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("scale");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (l, s) = (link.clone(), stop.clone());
+    let sim = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let commands = std::io::Cursor::new(b"bogus\n1234\ntare 234\n".to_vec());
+        comptoir_hardware::run_scale_simulator(Protocol::Continuous, &l, commands, s, &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    });
+    let end = Instant::now() + Duration::from_secs(2);
+    while !link.exists() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // stdin has ended; the simulator still serves.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut out = Vec::new();
+    scale_read(Protocol::Continuous, &link, 1, true, &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "{\"grams\":1000,\"stable\":true,\"net\":true}\n"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let printed = sim.join().unwrap();
+    assert_eq!(printed, format!("ready {}\n", link.display()));
+    assert!(!link.exists());
+}
