@@ -116,3 +116,50 @@ impl ScannerSection {
         SerialSettings::n81(self.baud.unwrap_or(9600))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Example {
+        timezone: String,
+        scale: ScaleSection,
+        printer: PrinterSection,
+        scanner: ScannerSection,
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let ex: Example = toml::from_str(include_str!("../pi/config.example.toml")).unwrap();
+        assert_eq!(ex.timezone, "Europe/Paris");
+        assert_eq!(ex.scale.protocol, Protocol::Toledo8217);
+        assert_eq!(ex.scale.settings(), crate::scale::toledo8217::SETTINGS);
+        assert_eq!(ex.scale.capacity_g, Some(15000));
+        assert_eq!(ex.printer.paper(), Some(Paper::Mm80));
+        assert_eq!(ex.printer.mode(), Mode::Raster);
+        assert!(ex.printer.drawer);
+        assert_eq!(ex.scanner.kind, ScannerKind::Serial);
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let s: ScaleSection = toml::from_str(
+            "protocol = \"adam-print\"\nport = \"/dev/ttyUSB0\"\nbaud = 4800\nparity = \"odd\"",
+        )
+        .unwrap();
+        let set = s.settings();
+        assert_eq!(
+            (set.baud, set.data_bits, set.parity, set.stop_bits),
+            (4800, 8, Parity::Odd, 1)
+        );
+        let p: PrinterSection = toml::from_str("port = \"/dev/ttyUSB1\"").unwrap();
+        assert_eq!((p.mode(), p.width_dots, p.drawer), (Mode::Text, 576, false));
+        let p: PrinterSection =
+            toml::from_str("port = \"/dev/usb/lp0\"\nwidth_dots = 384").unwrap();
+        assert_eq!((p.mode(), p.paper()), (Mode::Raster, Some(Paper::Mm58)));
+        let w: ScannerSection = toml::from_str("kind = \"wedge\"").unwrap();
+        assert_eq!((w.kind, w.port), (ScannerKind::Wedge, None));
+        assert!(toml::from_str::<ScaleSection>("protocol = \"adam_print\"\nport = \"x\"").is_err());
+    }
+}
