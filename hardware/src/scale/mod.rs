@@ -367,6 +367,29 @@ pub(crate) fn kg_text(grams: i64) -> String {
     format!("{}.{:03}", g / 1000, g % 1000)
 }
 
+/// Checks what must hold for any input (fuzz targets and robustness tests): the readings
+/// do not depend on how the bytes are split, and each one's JSON reads back the same.
+#[doc(hidden)]
+pub fn check_decoder_invariants(protocol: Protocol, data: &[u8]) {
+    let whole = protocol.decoder().push(data);
+    for split in [1, 2, 3, 7, data.len() / 2] {
+        if split == 0 || split >= data.len() {
+            continue;
+        }
+        let mut d = protocol.decoder();
+        let mut parts = Vec::new();
+        for chunk in data.chunks(split) {
+            parts.extend(d.push(chunk));
+        }
+        assert_eq!(parts, whole, "split every {split}");
+    }
+    for r in &whole {
+        let back: Reading = serde_json::from_str(&r.to_json()).expect("JSON reads back");
+        assert_eq!(&back, r);
+        assert!(!r.to_string().is_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

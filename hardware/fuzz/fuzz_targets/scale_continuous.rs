@@ -1,0 +1,5 @@
+#![no_main]
+use comptoir_hardware::scale::{check_decoder_invariants, Protocol};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| check_decoder_invariants(Protocol::Continuous, data));
