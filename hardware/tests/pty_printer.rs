@@ -176,3 +176,29 @@ fn scanner_simulator_sends_scans_that_decode() {
     assert_eq!(decode_scan(scans[0].as_ref().unwrap()), Ok(card));
     assert!(decode_scan(scans[1].as_ref().unwrap()).is_err());
 }
+
+#[test]
+fn printer_link_sends_jobs_and_reads_status_on_a_serial_port() {
+    use comptoir_hardware::printer::{PrinterLink, DRAWER_KICK};
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("printer");
+    let sim = PrinterSimulatorHandle::spawn(&link, dir.path(), FONT, Paper::Mm58).unwrap();
+    let mut printer = PrinterLink::open(&link, &SerialSettings::n81(9600)).unwrap();
+    assert!(printer.status().unwrap().can_print());
+    let mut job = encode_text(
+        &comptoir_hardware::printer::Receipt::new()
+            .line("Espèces 10,00 €")
+            .cut(),
+        Paper::Mm58,
+        CodePage::Wpc1252,
+    );
+    job.splice(2..2, DRAWER_KICK);
+    printer.send(&job).unwrap();
+    let done = sim.next_job(Duration::from_secs(3)).unwrap().unwrap();
+    assert_eq!(done.job.drawer_kicks, 1);
+    assert_eq!(done.job.text(), "Espèces 10,00 €\n");
+    sim.command(PrinterSimCommand::PaperOut);
+    std::thread::sleep(Duration::from_millis(30));
+    let s = printer.status().unwrap();
+    assert!(s.paper_end && !s.can_print());
+}

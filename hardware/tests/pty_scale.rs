@@ -300,3 +300,37 @@ fn run_scale_simulator_serves_stdin_commands_until_stopped() {
     assert_eq!(printed, format!("ready {}\n", link.display()));
     assert!(!link.exists());
 }
+
+#[test]
+fn latency_from_a_frame_on_the_pty_to_the_reading() {
+    use comptoir_hardware::pty::PtyLink;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("scale");
+    let mut pty = PtyLink::create(&link).unwrap();
+    let d = Running::start(DriverConfig::new(Protocol::Continuous, &link));
+    d.wait_for(Duration::from_secs(2), |e| *e == ScaleEvent::Connected);
+    std::thread::sleep(Duration::from_millis(100));
+    pty.master().write_all(b"\r\n").unwrap();
+    let mut worst = Duration::ZERO;
+    let mut total = Duration::ZERO;
+    let n = 50u32;
+    for i in 0..n {
+        let grams = 1000 + i as i64;
+        let frame = comptoir_hardware::scale::continuous::line(true, false, grams);
+        let sent = Instant::now();
+        pty.master().write_all(&frame).unwrap();
+        d.wait_for(Duration::from_secs(1), |e| {
+            *e == ScaleEvent::Reading(Reading::weight(grams, true, false))
+        });
+        let took = sent.elapsed();
+        worst = worst.max(took);
+        total += took;
+    }
+    eprintln!("frame -> reading: mean {:?}, worst {:?}", total / n, worst);
+    assert!(
+        total / n < Duration::from_millis(20),
+        "mean {:?}",
+        total / n
+    );
+}
