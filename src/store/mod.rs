@@ -25,6 +25,8 @@ pub enum OpenError {
     Missing { path: PathBuf },
     #[error("{path}: not a SQLite database")]
     NotSqlite { path: PathBuf },
+    #[error("{path}: a damaged database ({reason}); restore a backup")]
+    Corrupt { path: PathBuf, reason: String },
     #[error("{path}: a SQLite database, but not Comptoir's (application_id {found:#x})")]
     Foreign { path: PathBuf, found: i32 },
     #[error("{path}: made by a newer Comptoir (schema {found}, this build knows up to {known}); update Comptoir")]
@@ -107,13 +109,19 @@ fn probe(path: &Path) -> Result<Probe, OpenError> {
         Err(e) => return Err(sqlite_err(e)),
     };
     let version = read("user_version").map_err(sqlite_err)?;
-    if app_id == 0 && version == 0 {
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(sqlite_err)?;
-        if tables == 0 {
-            return Ok(Probe::Fresh);
+    // The header alone says little: reading the schema makes SQLite parse the first page.
+    let tables: i64 = match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)) {
+        Ok(n) => n,
+        Err(rusqlite::Error::SqliteFailure(e, message))
+            if matches!(e.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) =>
+        {
+            let reason = message.unwrap_or_else(|| e.to_string());
+            return Err(OpenError::Corrupt { path: path.into(), reason });
         }
+        Err(e) => return Err(sqlite_err(e)),
+    };
+    if app_id == 0 && version == 0 && tables == 0 {
+        return Ok(Probe::Fresh);
     }
     if app_id != APPLICATION_ID {
         return Err(OpenError::Foreign { path: path.into(), found: app_id });

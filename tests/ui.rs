@@ -1,0 +1,229 @@
+//! UI flows through the Slint testing backend: elements found by accessible id, clicked as a
+//! finger would, and the screen read back.
+
+use chrono::{TimeZone, Utc};
+use comptoir::app::{Clock, Kiosk, RunMode};
+use comptoir::config::Config;
+use comptoir::store::people;
+use comptoir::ui::{AppState, Screen, Ui};
+use i_slint_backend_testing::{ElementHandle, ElementQuery};
+use slint::ComponentHandle;
+
+fn start(lang: &str) -> Ui {
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    kiosk.language = lang.into();
+    Ui::new(kiosk).unwrap()
+}
+
+fn all_by_id(ui: &Ui, id: &str) -> Vec<ElementHandle> {
+    let id = id.to_string();
+    ElementQuery::from_root(&ui.window)
+        .match_descendants()
+        .match_predicate(move |e| e.accessible_id().is_some_and(|a| a == id))
+        .find_all()
+}
+
+fn by_id(ui: &Ui, id: &str) -> ElementHandle {
+    let found = all_by_id(ui, id);
+    assert!(!found.is_empty(), "no element with accessible-id {id} on {:?}", screen(ui));
+    found.into_iter().next().unwrap()
+}
+
+/// The product tiles on screen, by accessible id (the testing backend may report a repeated
+/// element more than once, hence a set).
+fn products_shown(ui: &Ui) -> std::collections::BTreeSet<String> {
+    ElementQuery::from_root(&ui.window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_id().map(|s| s.to_string()))
+        .filter(|id| id.starts_with("product-"))
+        .collect()
+}
+
+fn tap(ui: &Ui, id: &str) {
+    by_id(ui, id).invoke_accessible_default_action();
+}
+
+fn screen(ui: &Ui) -> Screen {
+    ui.window.global::<AppState>().get_screen()
+}
+
+fn staff_id(ui: &Ui, name: &str) -> i64 {
+    let k = ui.kiosk.borrow();
+    people::all_staff(k.store.conn()).unwrap().into_iter().find(|s| s.name == name).unwrap().id
+}
+
+fn type_pin(ui: &Ui, pin: &str) {
+    for d in pin.chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "key-ok");
+}
+
+fn sign_in(ui: &Ui, name: &str, pin: &str) {
+    assert_eq!(screen(ui), Screen::Login);
+    tap(ui, &format!("staff-{}", staff_id(ui, name)));
+    type_pin(ui, pin);
+}
+
+fn label(ui: &Ui, id: &str) -> String {
+    by_id(ui, id).accessible_label().unwrap_or_default().to_string()
+}
+
+#[test]
+fn home_leads_to_each_area_and_back() {
+    let ui = start("fr");
+    assert_eq!(screen(&ui), Screen::Home);
+    assert_eq!(label(&ui, "demo-badge"), "DÉMO");
+
+    // Compost is the residents' screen: no sign-in.
+    tap(&ui, "area-compost");
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert_eq!(label(&ui, "compost-scan-title"), "Scannez votre carte");
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::Home);
+
+    // Selling needs a seller.
+    tap(&ui, "area-sell");
+    assert_eq!(screen(&ui), Screen::Login);
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    assert_eq!(label(&ui, "product-1"), "Tomates");
+    assert!(products_shown(&ui).len() >= 12, "a screenful of products: {:?}", products_shown(&ui));
+    tap(&ui, "category-egg");
+    assert_eq!(products_shown(&ui).len(), 1, "only the eggs: {:?}", products_shown(&ui));
+    assert!(all_by_id(&ui, "product-1").is_empty(), "the egg category hides the tomatoes");
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::Home);
+
+    // The garden needs a garden lead: the seller still signed in is not enough.
+    tap(&ui, "area-garden");
+    assert_eq!(screen(&ui), Screen::Login);
+    sign_in(&ui, "Nadia", "2468");
+    assert_eq!(screen(&ui), Screen::GardenHome);
+    tap(&ui, "nav-home");
+
+    tap(&ui, "area-admin");
+    assert_eq!(screen(&ui), Screen::Login);
+    sign_in(&ui, "Admin", "1234");
+    assert_eq!(screen(&ui), Screen::AdminStaff);
+    tap(&ui, "sign-out");
+    assert_eq!(screen(&ui), Screen::Home);
+    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "");
+}
+
+#[test]
+fn the_language_switch_translates_the_screen() {
+    let ui = start("fr");
+    assert_eq!(label(&ui, "area-sell"), "Vendre");
+    assert_eq!(label(&ui, "lang-fr"), "Français");
+    tap(&ui, "lang-en");
+    assert_eq!(label(&ui, "area-sell"), "Sell");
+    assert_eq!(label(&ui, "demo-badge"), "DEMO");
+    assert_eq!(ui.window.global::<AppState>().get_language(), "en");
+    tap(&ui, "lang-fr");
+    assert_eq!(label(&ui, "area-garden"), "Jardin");
+}
+
+#[test]
+fn a_seller_cannot_open_the_admin_screens() {
+    let ui = start("en");
+    tap(&ui, "area-admin");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::Login);
+    assert_eq!(label(&ui, "login-message"), "Your role does not open this area.");
+    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "", "nobody was signed in");
+}
+
+#[test]
+fn wrong_pins_count_down_then_lock() {
+    let ui = start("en");
+    tap(&ui, "area-sell");
+    tap(&ui, &format!("staff-{}", staff_id(&ui, "Yusuf")));
+    // Too short: OK does nothing, nothing is counted.
+    type_pin(&ui, "12");
+    assert!(all_by_id(&ui, "login-message").is_empty());
+    tap(&ui, "key-erase");
+    tap(&ui, "key-erase");
+    for left in (1..=4).rev() {
+        type_pin(&ui, "9999");
+        assert_eq!(label(&ui, "login-message"), format!("Wrong PIN. {left} tries left."));
+    }
+    type_pin(&ui, "9999");
+    assert_eq!(label(&ui, "login-message"), "Too many wrong PINs: locked for 5 min.");
+    // Even the right PIN is refused while locked.
+    tap(&ui, &format!("staff-{}", staff_id(&ui, "Yusuf")));
+    assert_eq!(label(&ui, "login-message"), "Too many wrong PINs: locked for 5 min.");
+    assert!(all_by_id(&ui, "key-ok").is_empty(), "no keypad for a locked person");
+    // Five minutes later the right PIN works.
+    ui.kiosk.borrow().clock.advance(chrono::Duration::minutes(5));
+    tap(&ui, &format!("staff-{}", staff_id(&ui, "Yusuf")));
+    type_pin(&ui, "2222");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+}
+
+#[test]
+fn staff_screens_lock_after_five_minutes_without_a_touch() {
+    let ui = start("en");
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(4 * 60));
+    tap(&ui, "category-vegetable");
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(4 * 60));
+    assert_eq!(screen(&ui), Screen::SellCatalog, "a touch restarts the five minutes");
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_millis(61_010));
+    assert_eq!(screen(&ui), Screen::Login);
+    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "");
+    let id = staff_id(&ui, "Amina");
+    let kinds = people::event_kinds(ui.kiosk.borrow().store.conn(), id).unwrap();
+    assert_eq!(kinds, ["signed_in", "timed_out"]);
+    // Signing in again returns to the screen that locked.
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+}
+
+#[test]
+fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
+    let ui = start("en");
+    tap(&ui, "area-admin");
+    sign_in(&ui, "Admin", "1234");
+    tap(&ui, "staff-add");
+    for key in ["kb-shift", "kb-z", "kb-e", "kb-y", "kb-n", "kb-e", "kb-p"] {
+        tap(&ui, key);
+    }
+    assert_eq!(by_id(&ui, "field-name").accessible_value().unwrap(), "Zeynep");
+    tap(&ui, "role-seller");
+    tap(&ui, "kb-done");
+    // Two different PINs are refused.
+    for d in "2580".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "field-pin-again");
+    for d in "2581".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "editor-save");
+    assert_eq!(label(&ui, "editor-message"), "The two PINs differ: type it again.");
+    for d in "2580".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "field-pin-again");
+    for d in "2580".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "editor-save");
+    assert_eq!(label(&ui, "admin-message"), "Saved.");
+    let id = staff_id(&ui, "Zeynep");
+    assert!(!all_by_id(&ui, &format!("staff-edit-{id}")).is_empty());
+    // The new person signs in with their PIN.
+    tap(&ui, "sign-out");
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Zeynep", "2580");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+}
+
