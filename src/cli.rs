@@ -74,6 +74,74 @@ pub enum Command {
     /// Renders one screen to a PNG with the software renderer, headless, without touching any
     /// database (`--db` is opened read-only; without it, built-in demo data).
     Screenshot(ScreenshotArgs),
+    /// The scale: read it, or simulate one on a pseudo-terminal.
+    #[command(subcommand)]
+    Scale(ScaleCommand),
+    /// The receipt printer: simulate one on a pseudo-terminal.
+    #[command(subcommand)]
+    Printer(PrinterCommand),
+    /// The QR card scanner: simulate one on a pseudo-terminal.
+    #[command(subcommand)]
+    Scanner(ScannerCommand),
+    /// Lists serial ports and printers, one a line: `PATH  VID:PID  PRODUCT  ROLE` (`-` where
+    /// unknown). Reads sysfs only: never opens or writes to a port.
+    Devices,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScaleCommand {
+    /// Reads N readings: `1234 g stable gross` or `error no_answer` a line; with --json
+    /// `{"grams":-12,"stable":false,"net":false}` or `{"error":"motion"}`. Exit 0 after N
+    /// lines (errors included), 1 if the port cannot be opened or disappears.
+    Read {
+        /// toledo8217, continuous, adam-print or adam-continuous.
+        #[arg(long)]
+        protocol: comptoir_hardware::scale::Protocol,
+        /// The serial port.
+        #[arg(long, value_name = "DEV")]
+        port: PathBuf,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        count: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Simulates a scale speaking the protocol on a pseudo-terminal linked at PATH. Starts at
+    /// 0 g, stable, gross; standard input takes one command a line: grams (`1234`, `-12`),
+    /// `motion`, `over`, `under`, `silence`, `garbage`, `tare G`, `notare`, `zero`. Prints
+    /// `ready PATH`, serves until SIGINT or SIGTERM, then removes the link.
+    Simulate {
+        #[arg(long)]
+        protocol: comptoir_hardware::scale::Protocol,
+        #[arg(long, value_name = "PATH")]
+        link: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrinterCommand {
+    /// Simulates an ESC/POS printer on a pseudo-terminal linked at PATH. Each job (ended by a
+    /// cut, by ESC @ after data, or by 1 s of silence) gives DIR/job-0001.png and
+    /// DIR/job-0001.txt (its text, then `qr: PAYLOAD` lines). Standard input sets what status
+    /// queries answer: paper-out, paper-near-end, paper-ok, cover-open, cover-closed.
+    Simulate {
+        #[arg(long, value_name = "PATH")]
+        link: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Paper width in dots: 384 (58 mm) or 576 (80 mm).
+        #[arg(long, default_value_t = 576, value_parser = parse_width_dots)]
+        width_dots: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScannerCommand {
+    /// Simulates a serial QR scanner on a pseudo-terminal linked at PATH: each line of
+    /// standard input is sent as a scan, ended by CR LF.
+    Simulate {
+        #[arg(long, value_name = "PATH")]
+        link: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,7 +184,11 @@ pub enum ScreenArg {
 }
 
 fn screen_names() -> String {
-    app::Screen::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+    app::Screen::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_screen(s: &str) -> Result<ScreenArg, String> {
@@ -128,12 +200,26 @@ fn parse_screen(s: &str) -> Result<ScreenArg, String> {
         .ok_or_else(|| format!("unknown screen {s:?}; the screens are: {}", screen_names()))
 }
 
+fn parse_width_dots(s: &str) -> Result<u32, String> {
+    match s {
+        "384" => Ok(384),
+        "576" => Ok(576),
+        _ => Err(format!("{s:?}: 384 (58 mm) or 576 (80 mm)")),
+    }
+}
+
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("{s:?}: give WIDTHxHEIGHT, e.g. 800x480"))?;
-    let w: u32 = w.trim().parse().map_err(|_| format!("{s:?}: the width is not a number"))?;
-    let h: u32 = h.trim().parse().map_err(|_| format!("{s:?}: the height is not a number"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: the width is not a number"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: the height is not a number"))?;
     if !(320..=3840).contains(&w) || !(240..=2160).contains(&h) {
         return Err(format!("{s:?}: sizes go from 320x240 to 3840x2160"));
     }
@@ -148,6 +234,28 @@ pub fn main() -> ExitCode {
         None => run_kiosk(&cli),
         Some(Command::Demo(DemoCommand::Seed(a))) => demo_seed(&cli, &a),
         Some(Command::Screenshot(a)) => screenshot(&cli, &a),
+        Some(Command::Scale(c)) => scale(c),
+        Some(Command::Printer(PrinterCommand::Simulate {
+            link,
+            out,
+            width_dots,
+        })) => printer_simulate(&link, &out, width_dots),
+        Some(Command::Scanner(ScannerCommand::Simulate { link })) => {
+            let stop = stop_on_signals();
+            let stdin = std::io::BufReader::new(std::io::stdin());
+            simulator_result(comptoir_hardware::run_scanner_simulator(
+                &link,
+                stdin,
+                stop,
+                &mut std::io::stdout(),
+            ))
+        }
+        Some(Command::Devices) => {
+            for device in comptoir_hardware::list_devices() {
+                println!("{device}");
+            }
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -158,11 +266,15 @@ fn db_error(e: &OpenError) -> ExitCode {
 
 /// The config to use, if any: `--config`, else the default file when it exists.
 fn find_config(cli: &Cli) -> Option<PathBuf> {
-    cli.config.clone().or_else(|| Some(paths::default_config()).filter(|p| p.exists()))
+    cli.config
+        .clone()
+        .or_else(|| Some(paths::default_config()).filter(|p| p.exists()))
 }
 
 fn language(cli: &Cli, config: &Config) -> String {
-    cli.lang.map(|l| l.code().to_string()).unwrap_or_else(|| config.language.clone())
+    cli.lang
+        .map(|l| l.code().to_string())
+        .unwrap_or_else(|| config.language.clone())
 }
 
 fn run_kiosk(cli: &Cli) -> ExitCode {
@@ -192,8 +304,10 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
         return match crate::ui::Ui::new(kiosk) {
             Ok(ui) => {
                 use slint::ComponentHandle;
-                ui.window.global::<crate::ui::ConfigErrorAdapter>().set_message(error.to_string().into());
-                crate::ui::refresh_public(&ui);
+                ui.window
+                    .global::<crate::ui::ConfigErrorAdapter>()
+                    .set_message(error.to_string().into());
+                ui.refresh();
                 let _ = ui.run();
                 ExitCode::from(EXIT_FAILED)
             }
@@ -237,10 +351,37 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
         }
     }
     let lang = language(cli, &config);
-    let mode = if demo_mode { RunMode::Demo } else { RunMode::Live };
+    let mode = if demo_mode {
+        RunMode::Demo
+    } else {
+        RunMode::Live
+    };
+    let devices = if demo_mode {
+        let receipts = paths::data_dir().join("demo-receipts");
+        match crate::devices::Devices::start_demo(&db_path, &receipts) {
+            Ok(d) => {
+                eprintln!(
+                    "comptoir: simulated devices; printed receipts go to {}",
+                    receipts.display()
+                );
+                d
+            }
+            Err(e) => {
+                eprintln!("comptoir: cannot start the simulated devices: {e}");
+                crate::devices::Devices::none()
+            }
+        }
+    } else {
+        crate::devices::Devices::start(
+            config.scale.as_ref(),
+            config.printer.as_ref(),
+            config.scanner.as_ref(),
+            &db_path,
+        )
+    };
     let mut kiosk = Kiosk::new(store, config, mode, Clock::System);
     kiosk.language = lang;
-    let ui = match crate::ui::Ui::new(kiosk) {
+    let ui = match crate::ui::Ui::with_devices(kiosk, devices) {
         Ok(ui) => ui,
         Err(e) => {
             eprintln!("comptoir: cannot open a window: {e}");
@@ -269,12 +410,19 @@ fn demo_seed(cli: &Cli, a: &SeedArgs) -> ExitCode {
         }
     };
     let tz = config.tz();
-    let until = a.until.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+    let until = a
+        .until
+        .unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
     let mut store = match Store::open(db, Access::ReadWrite) {
         Ok(s) => s,
         Err(e) => return db_error(&e),
     };
-    let options = demo::SeedOptions { days: a.days, seed: a.seed, until, tz };
+    let options = demo::SeedOptions {
+        days: a.days,
+        seed: a.seed,
+        until,
+        tz,
+    };
     match demo::seed(&mut store, &options) {
         Ok(()) => {
             println!("seeded {}", db.display());
@@ -289,13 +437,22 @@ fn demo_seed(cli: &Cli, a: &SeedArgs) -> ExitCode {
 
 /// The fixed instant of screenshots: Saturday 13 June 2026, 10:42 in Paris (market morning).
 pub fn screenshot_instant() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0)
+        .single()
+        .expect("valid instant")
 }
 
 fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
     let screen = match a.screen {
         ScreenArg::List => {
-            println!("{}", app::Screen::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join("\n"));
+            println!(
+                "{}",
+                app::Screen::ALL
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
             return ExitCode::SUCCESS;
         }
         ScreenArg::Screen(s) => s,
@@ -360,7 +517,10 @@ fn check_out(out: &Path) -> Result<(), String> {
     if out.is_dir() {
         return Err("is a folder".into());
     }
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.is_dir() {
         return Err(format!("the folder {} does not exist", dir.display()));
     }
@@ -381,4 +541,76 @@ pub fn builtin_demo_store() -> Result<Store, demo::SeedError> {
     };
     demo::seed(&mut store, &options)?;
     Ok(store)
+}
+
+/// A flag raised by SIGINT or SIGTERM, for the simulators.
+fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, stop.clone()) {
+            eprintln!("comptoir: cannot watch signal {signal}: {e}");
+        }
+    }
+    stop
+}
+
+fn simulator_result(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn scale(command: ScaleCommand) -> ExitCode {
+    match command {
+        ScaleCommand::Read {
+            protocol,
+            port,
+            count,
+            json,
+        } => {
+            let mut out = std::io::stdout();
+            match comptoir_hardware::scale_read(protocol, &port, count as usize, json, &mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("comptoir: {e}");
+                    ExitCode::from(EXIT_FAILED)
+                }
+            }
+        }
+        ScaleCommand::Simulate { protocol, link } => {
+            let stop = stop_on_signals();
+            let stdin = std::io::BufReader::new(std::io::stdin());
+            simulator_result(comptoir_hardware::run_scale_simulator(
+                protocol,
+                &link,
+                stdin,
+                stop,
+                &mut std::io::stdout(),
+            ))
+        }
+    }
+}
+
+fn printer_simulate(link: &Path, out_dir: &Path, width_dots: u32) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(out_dir) {
+        eprintln!("comptoir: --out {}: {e}", out_dir.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let paper = comptoir_hardware::printer::Paper::from_dots(width_dots)
+        .unwrap_or(comptoir_hardware::printer::Paper::Mm80);
+    let stop = stop_on_signals();
+    let stdin = std::io::BufReader::new(std::io::stdin());
+    simulator_result(comptoir_hardware::run_printer_simulator(
+        link,
+        out_dir,
+        crate::devices::RECEIPT_FONT,
+        paper,
+        stdin,
+        stop,
+        &mut std::io::stdout(),
+    ))
 }

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use comptoir_hardware::config::{PrinterSection, ScaleSection, ScannerKind, ScannerSection};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -28,9 +29,9 @@ pub struct Config {
     pub demo: bool,
     #[serde(default)]
     pub association: Association,
-    pub scale: Option<ScaleConfig>,
-    pub printer: Option<PrinterConfig>,
-    pub scanner: Option<ScannerConfig>,
+    pub scale: Option<ScaleSection>,
+    pub printer: Option<PrinterSection>,
+    pub scanner: Option<ScannerSection>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -59,48 +60,6 @@ impl Default for Association {
             siret: String::new(),
         }
     }
-}
-
-/// The scale: protocol and serial settings (each protocol has its own defaults).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScaleConfig {
-    /// toledo8217, continuous, adam-print or adam-continuous.
-    pub protocol: String,
-    pub port: PathBuf,
-    pub baud: Option<u32>,
-    pub data_bits: Option<u8>,
-    /// none, even or odd.
-    pub parity: Option<String>,
-    pub stop_bits: Option<u8>,
-    /// Maximum load (grams); heavier readings are refused.
-    pub capacity_g: Option<i64>,
-    /// Smallest net weight that may be sold (grams).
-    pub min_net_g: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrinterConfig {
-    /// A serial port or a `/dev/usb/lp*` device.
-    pub port: PathBuf,
-    /// raster or text; default raster on USB and fast links, text on slow serial links.
-    pub mode: Option<String>,
-    /// 384 (58 mm) or 576 (80 mm).
-    pub width_dots: Option<u32>,
-    pub baud: Option<u32>,
-    /// A cash drawer hangs on the printer.
-    #[serde(default)]
-    pub drawer: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScannerConfig {
-    /// A serial port; leave out for a keyboard-wedge scanner.
-    pub port: Option<PathBuf>,
-    /// serial or wedge.
-    pub kind: Option<String>,
 }
 
 fn default_timezone() -> String {
@@ -161,7 +120,12 @@ impl Config {
                 None => (0, String::new()),
             };
             let message = e.message().trim().to_string();
-            ConfigError { file: path.into(), line, key, message }
+            ConfigError {
+                file: path.into(),
+                line,
+                key,
+                message,
+            }
         })?;
         config.check(path, text)?;
         Ok(config)
@@ -175,22 +139,34 @@ impl Config {
             message,
         };
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(fail("timezone", format!("unknown time zone {:?} (e.g. \"Europe/Paris\")", self.timezone)));
+            return Err(fail(
+                "timezone",
+                format!(
+                    "unknown time zone {:?} (e.g. \"Europe/Paris\")",
+                    self.timezone
+                ),
+            ));
         }
         if !LANGUAGES.contains(&self.language.as_str()) {
-            return Err(fail("language", format!("unknown language {:?}; one of {}", self.language, LANGUAGES.join(", "))));
+            return Err(fail(
+                "language",
+                format!(
+                    "unknown language {:?}; one of {}",
+                    self.language,
+                    LANGUAGES.join(", ")
+                ),
+            ));
         }
         if self.association.name.trim().is_empty() {
             return Err(fail("association.name", "must not be empty".into()));
         }
         if let Some(scale) = &self.scale {
-            const PROTOCOLS: &[&str] = &["toledo8217", "continuous", "adam-print", "adam-continuous"];
-            if !PROTOCOLS.contains(&scale.protocol.as_str()) {
-                return Err(fail("scale.protocol", format!("unknown protocol {:?}; one of {}", scale.protocol, PROTOCOLS.join(", "))));
-            }
-            if let Some(p) = &scale.parity {
-                if !["none", "even", "odd"].contains(&p.as_str()) {
-                    return Err(fail("scale.parity", format!("{p:?}: one of none, even, odd")));
+            for (key, value) in [
+                ("scale.capacity_g", scale.capacity_g),
+                ("scale.min_net_g", scale.min_net_g),
+            ] {
+                if matches!(value, Some(v) if v <= 0) {
+                    return Err(fail(key, "must be a positive number of grams".into()));
                 }
             }
             if let Some(bits) = scale.data_bits {
@@ -203,31 +179,21 @@ impl Config {
                     return Err(fail("scale.stop_bits", format!("{bits}: 1 or 2")));
                 }
             }
-            for (key, value) in [("scale.capacity_g", scale.capacity_g), ("scale.min_net_g", scale.min_net_g)] {
-                if matches!(value, Some(v) if v <= 0) {
-                    return Err(fail(key, "must be a positive number of grams".into()));
-                }
-            }
         }
         if let Some(printer) = &self.printer {
-            if let Some(mode) = &printer.mode {
-                if !["raster", "text"].contains(&mode.as_str()) {
-                    return Err(fail("printer.mode", format!("{mode:?}: raster or text")));
-                }
-            }
-            if let Some(w) = printer.width_dots {
-                if w != 384 && w != 576 {
-                    return Err(fail("printer.width_dots", format!("{w}: 384 (58 mm) or 576 (80 mm)")));
-                }
+            if printer.paper().is_none() {
+                return Err(fail(
+                    "printer.width_dots",
+                    format!("{}: 384 (58 mm) or 576 (80 mm)", printer.width_dots),
+                ));
             }
         }
         if let Some(scanner) = &self.scanner {
-            match scanner.kind.as_deref() {
-                None | Some("serial") | Some("wedge") => {}
-                Some(k) => return Err(fail("scanner.kind", format!("{k:?}: serial or wedge"))),
-            }
-            if scanner.kind.as_deref() != Some("wedge") && scanner.port.is_none() {
-                return Err(fail("scanner.port", "a serial scanner needs a port (or kind = \"wedge\")".into()));
+            if scanner.kind == ScannerKind::Serial && scanner.port.is_none() {
+                return Err(fail(
+                    "scanner.port",
+                    "a serial scanner needs a port (or kind = \"wedge\")".into(),
+                ));
             }
         }
         Ok(())
@@ -247,7 +213,10 @@ fn key_at(text: &str, offset: usize) -> (usize, String) {
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            table = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            table = trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
         }
         if index + 1 == line_no {
             if let Some((k, _)) = trimmed.split_once('=') {
@@ -271,7 +240,10 @@ fn line_of_key(text: &str, dotted: &str) -> usize {
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            current = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            current = trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
             continue;
         }
         if let Some((k, _)) = trimmed.split_once('=') {
@@ -326,7 +298,7 @@ kind = "wedge"
         assert_eq!(c.tz(), chrono_tz::America::Martinique);
         assert_eq!(c.mode, KioskMode::CompostOnly);
         assert_eq!(c.scale.unwrap().capacity_g, Some(15000));
-        assert_eq!(c.printer.unwrap().width_dots, Some(576));
+        assert_eq!(c.printer.unwrap().width_dots, 576);
     }
 
     #[test]
@@ -336,7 +308,16 @@ kind = "wedge"
         assert_eq!(e.line, 5);
         assert_eq!(e.key, "scale.baudrate");
         assert!(e.message.contains("unknown field"), "{}", e.message);
-        assert_eq!(e.to_string().lines().next().unwrap().split(": ").next().unwrap(), "/etc/comptoir.toml:5");
+        assert_eq!(
+            e.to_string()
+                .lines()
+                .next()
+                .unwrap()
+                .split(": ")
+                .next()
+                .unwrap(),
+            "/etc/comptoir.toml:5"
+        );
     }
 
     #[test]
@@ -359,6 +340,8 @@ kind = "wedge"
         assert_eq!((e.line, e.key.as_str()), (1, "language"));
         let e = parse("[scale]\nprotocol = \"dibal\"\nport = \"/dev/x\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (2, "scale.protocol"));
+        let e = parse("[scanner]\nkind = \"serial\"\n").unwrap_err();
+        assert_eq!(e.key, "scanner.port");
         let e = parse("[printer]\nport = \"/dev/x\"\nwidth_dots = 500\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (3, "printer.width_dots"));
         let e = parse("mode = \"night\"\n").unwrap_err();

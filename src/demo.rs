@@ -43,8 +43,22 @@ struct DemoProduct {
     avg_weight_g: Option<i64>,
 }
 
-const fn kg(name: &'static str, code: &'static str, category: &'static str, icon: &'static str, price_cents: i64) -> DemoProduct {
-    DemoProduct { name, code, category, icon, pricing: Pricing::PerKg, price_cents, avg_weight_g: None }
+const fn kg(
+    name: &'static str,
+    code: &'static str,
+    category: &'static str,
+    icon: &'static str,
+    price_cents: i64,
+) -> DemoProduct {
+    DemoProduct {
+        name,
+        code,
+        category,
+        icon,
+        pricing: Pricing::PerKg,
+        price_cents,
+        avg_weight_g: None,
+    }
 }
 
 const fn piece(
@@ -56,7 +70,15 @@ const fn piece(
     price_cents: i64,
     avg_weight_g: i64,
 ) -> DemoProduct {
-    DemoProduct { name, code, category, icon, pricing, price_cents, avg_weight_g: Some(avg_weight_g) }
+    DemoProduct {
+        name,
+        code,
+        category,
+        icon,
+        pricing,
+        price_cents,
+        avg_weight_g: Some(avg_weight_g),
+    }
 }
 
 const DEMO_PRODUCTS: &[DemoProduct] = &[
@@ -65,30 +87,91 @@ const DEMO_PRODUCTS: &[DemoProduct] = &[
     kg("Carottes", "CAR", "vegetable", "carrot", 220),
     kg("Pommes de terre", "PDT", "vegetable", "potato", 180),
     kg("Oignons", "OIG", "vegetable", "onion", 250),
-    piece("Ail", "AIL", "vegetable", "garlic", Pricing::PerPiece, 80, 50),
-    piece("Salade batavia", "SAL", "vegetable", "lettuce", Pricing::PerPiece, 120, 400),
-    piece("Concombre", "CON", "vegetable", "cucumber", Pricing::PerPiece, 100, 350),
+    piece(
+        "Ail",
+        "AIL",
+        "vegetable",
+        "garlic",
+        Pricing::PerPiece,
+        80,
+        50,
+    ),
+    piece(
+        "Salade batavia",
+        "SAL",
+        "vegetable",
+        "lettuce",
+        Pricing::PerPiece,
+        120,
+        400,
+    ),
+    piece(
+        "Concombre",
+        "CON",
+        "vegetable",
+        "cucumber",
+        Pricing::PerPiece,
+        100,
+        350,
+    ),
     kg("Aubergines", "AUB", "vegetable", "eggplant", 380),
     kg("Poivrons", "POI", "vegetable", "bell-pepper", 450),
     kg("Courgettes", "COU", "vegetable", "courgette", 260),
     kg("Poireaux", "PRX", "vegetable", "leek", 320),
-    piece("Radis", "RAD", "vegetable", "radish", Pricing::PerBunch, 150, 250),
+    piece(
+        "Radis",
+        "RAD",
+        "vegetable",
+        "radish",
+        Pricing::PerBunch,
+        150,
+        250,
+    ),
     kg("Betteraves", "BET", "vegetable", "beetroot", 290),
-    piece("Blettes", "BLE", "vegetable", "chard", Pricing::PerBunch, 200, 500),
+    piece(
+        "Blettes",
+        "BLE",
+        "vegetable",
+        "chard",
+        Pricing::PerBunch,
+        200,
+        500,
+    ),
     kg("Navets", "NAV", "vegetable", "turnip", 240),
     kg("Fenouil", "FEN", "vegetable", "fennel", 390),
-    piece("Potimarron", "POT", "vegetable", "squash", Pricing::PerPiece, 250, 1200),
+    piece(
+        "Potimarron",
+        "POT",
+        "vegetable",
+        "squash",
+        Pricing::PerPiece,
+        250,
+        1200,
+    ),
     kg("Haricots verts", "HAR", "vegetable", "beans", 600),
     kg("Petits pois", "PPO", "vegetable", "pea-pod", 700),
     piece("Basilic", "BAS", "herb", "herb", Pricing::PerBunch, 100, 40),
     piece("Persil", "PER", "herb", "herb", Pricing::PerBunch, 100, 50),
-    piece("Fraises (barquette)", "FRA", "fruit", "strawberry", Pricing::PerPiece, 300, 250),
+    piece(
+        "Fraises (barquette)",
+        "FRA",
+        "fruit",
+        "strawberry",
+        Pricing::PerPiece,
+        300,
+        250,
+    ),
     kg("Pommes", "POM", "fruit", "apple", 280),
     piece("Œufs", "OEU", "egg", "egg", Pricing::PerPiece, 35, 60),
 ];
 
-const DEMO_PLOTS: &[&str] =
-    &["Parcelle A – Potager", "Parcelle B – Racines", "Serre", "Carré des aromatiques", "Verger"];
+const DEMO_PLOTS: &[&str] = &[
+    "Parcelle A – Potager",
+    "Parcelle B – Racines",
+    "Serre",
+    "Carré des aromatiques",
+    "Verger",
+];
 
 /// The demo staff and their PINs (the README lists them; only demo databases have them).
 pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
@@ -101,11 +184,35 @@ pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
 ];
 
 const NICKNAMES: &[&str] = &[
-    "Fatima", "Jean-Pierre", "Ayşe", "Karim", "Mamadou", "Élodie", "Nour", "Gérard", "Leïla", "Mustafa",
-    "Chantal", "Samir", "Zeynep", "Hélène", "Ibrahim", "Aïcha", "Thierry", "Emine", "Youssef", "Josiane",
+    "Fatima",
+    "Jean-Pierre",
+    "Ayşe",
+    "Karim",
+    "Mamadou",
+    "Élodie",
+    "Nour",
+    "Gérard",
+    "Leïla",
+    "Mustafa",
+    "Chantal",
+    "Samir",
+    "Zeynep",
+    "Hélène",
+    "Ibrahim",
+    "Aïcha",
+    "Thierry",
+    "Emine",
+    "Youssef",
+    "Josiane",
 ];
 
-const BUILDINGS: &[&str] = &["Bât. A – Provinces", "Bât. B – Provinces", "Tour Berry", "Tour Anjou", "Résidence Lorraine"];
+const BUILDINGS: &[&str] = &[
+    "Bât. A – Provinces",
+    "Bât. B – Provinces",
+    "Tour Berry",
+    "Tour Anjou",
+    "Résidence Lorraine",
+];
 
 const LANGUAGES: &[&str] = &["fr", "fr", "fr", "ar", "tr", "en"];
 
@@ -155,7 +262,13 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
     let tx = store.conn_mut().transaction()?;
     for (name, role, pin) in DEMO_STAFF {
         let salt: [u8; 16] = rng.gen();
-        people::add_staff(&tx, name, *role, &people::hash_pin_with_salt(pin, &salt), &created)?;
+        people::add_staff(
+            &tx,
+            name,
+            *role,
+            &people::hash_pin_with_salt(pin, &salt),
+            &created,
+        )?;
     }
     tx.commit()?;
 

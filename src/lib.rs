@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod devices;
 pub mod domain;
 pub mod paths;
 pub mod store;

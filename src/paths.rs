@@ -8,12 +8,16 @@ fn dirs() -> Option<directories::ProjectDirs> {
 
 /// `$XDG_DATA_HOME/comptoir` (usually `~/.local/share/comptoir`).
 pub fn data_dir() -> PathBuf {
-    dirs().map(|d| d.data_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from("."))
+    dirs()
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `$XDG_CONFIG_HOME/comptoir` (usually `~/.config/comptoir`).
 pub fn config_dir() -> PathBuf {
-    dirs().map(|d| d.config_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from("."))
+    dirs()
+        .map(|d| d.config_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// The default config file.

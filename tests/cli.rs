@@ -30,7 +30,14 @@ fn help_explains_each_subcommand() {
     let o = comptoir(&["--help"]);
     assert_eq!(code(&o), 0);
     let text = stdout(&o);
-    for word in ["demo", "screenshot", "--db", "--lang", "--demo", "Exit codes"] {
+    for word in [
+        "demo",
+        "screenshot",
+        "--db",
+        "--lang",
+        "--demo",
+        "Exit codes",
+    ] {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
     let o = comptoir(&["demo", "seed", "--help"]);
@@ -51,7 +58,13 @@ fn screenshot_list_prints_the_screen_names() {
 fn an_unknown_screen_is_a_usage_error_that_lists_the_valid_names() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.png");
-    let o = comptoir(&["screenshot", "--screen", "kitchen", "--out", out.to_str().unwrap()]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "kitchen",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("sell.catalog"), "{}", stderr(&o));
     assert!(!out.exists());
@@ -63,18 +76,50 @@ fn bad_sizes_languages_and_outputs_are_usage_errors_and_write_nothing() {
     let out = dir.path().join("x.png");
     let out_s = out.to_str().unwrap();
     for size in ["0x0", "100x100", "99999x480", "800", "wide"] {
-        let o = comptoir(&["screenshot", "--screen", "home", "--out", out_s, "--size", size]);
+        let o = comptoir(&[
+            "screenshot",
+            "--screen",
+            "home",
+            "--out",
+            out_s,
+            "--size",
+            size,
+        ]);
         assert_eq!(code(&o), 2, "--size {size}: {}", stderr(&o));
     }
-    let o = comptoir(&["screenshot", "--screen", "home", "--out", out_s, "--lang", "de"]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "home",
+        "--out",
+        out_s,
+        "--lang",
+        "de",
+    ]);
     assert_eq!(code(&o), 2);
     let unwritable = dir.path().join("no/such/folder/x.png");
-    let o = comptoir(&["screenshot", "--screen", "home", "--out", unwritable.to_str().unwrap()]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "home",
+        "--out",
+        unwritable.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let o = comptoir(&["screenshot", "--screen", "home", "--out", dir.path().to_str().unwrap()]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "home",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 2, "a folder is not a file");
     assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }
 
 fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {
@@ -100,7 +145,17 @@ fn a_screenshot_has_the_asked_size_and_is_not_blank() {
     let dir = tempfile::tempdir().unwrap();
     for (size, w, h) in [("800x480", 800, 480), ("1024x600", 1024, 600)] {
         let out = dir.path().join(format!("home-{size}.png"));
-        let o = comptoir(&["screenshot", "--screen", "home", "--out", out.to_str().unwrap(), "--size", size, "--lang", "fr"]);
+        let o = comptoir(&[
+            "screenshot",
+            "--screen",
+            "home",
+            "--out",
+            out.to_str().unwrap(),
+            "--size",
+            size,
+            "--lang",
+            "fr",
+        ]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         assert!(stdout(&o).starts_with("wrote home"), "{}", stdout(&o));
         let (pw, ph, rgb) = decode_png(&out);
@@ -114,12 +169,29 @@ fn screenshots_of_a_seeded_database_leave_it_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kiosk.db");
     let db_s = db.to_str().unwrap();
-    let o = comptoir(&["demo", "seed", "--db", db_s, "--days", "10", "--until", "2026-06-13"]);
+    let o = comptoir(&[
+        "demo",
+        "seed",
+        "--db",
+        db_s,
+        "--days",
+        "10",
+        "--until",
+        "2026-06-13",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o).trim(), format!("seeded {db_s}"));
     let before = std::fs::read(&db).unwrap();
     let out = dir.path().join("catalog.png");
-    let o = comptoir(&["screenshot", "--screen", "sell.catalog", "--db", db_s, "--out", out.to_str().unwrap()]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "sell.catalog",
+        "--db",
+        db_s,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
@@ -129,7 +201,10 @@ fn demo_seed_refuses_a_database_with_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kiosk.db");
     let db_s = db.to_str().unwrap();
-    assert_eq!(code(&comptoir(&["demo", "seed", "--db", db_s, "--days", "5"])), 0);
+    assert_eq!(
+        code(&comptoir(&["demo", "seed", "--db", db_s, "--days", "5"])),
+        0
+    );
     let o = comptoir(&["demo", "seed", "--db", db_s, "--days", "5"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("already holds data"), "{}", stderr(&o));
@@ -141,11 +216,20 @@ fn database_problems_exit_3_and_leave_the_file_alone() {
     let foreign = dir.path().join("foreign.db");
     {
         let conn = rusqlite::Connection::open(&foreign).unwrap();
-        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
     }
     let before = std::fs::read(&foreign).unwrap();
     let out = dir.path().join("x.png");
-    let o = comptoir(&["screenshot", "--screen", "home", "--db", foreign.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "home",
+        "--db",
+        foreign.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     assert!(stderr(&o).contains("not Comptoir's"), "{}", stderr(&o));
     let o = comptoir(&["demo", "seed", "--db", foreign.to_str().unwrap()]);
@@ -154,7 +238,15 @@ fn database_problems_exit_3_and_leave_the_file_alone() {
     assert!(!out.exists());
 
     let missing = dir.path().join("missing.db");
-    let o = comptoir(&["screenshot", "--screen", "home", "--db", missing.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = comptoir(&[
+        "screenshot",
+        "--screen",
+        "home",
+        "--db",
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 3, "a read-only command never creates a database");
     assert!(!missing.exists());
 }

@@ -9,12 +9,22 @@ use comptoir::store::{meta, Access, OpenError, Store, APPLICATION_ID};
 use rusqlite::Connection;
 
 fn seed_options(seed: u64) -> SeedOptions {
-    SeedOptions { days: 30, seed, until: NaiveDate::from_ymd_opt(2026, 6, 13).unwrap(), tz: chrono_tz::Europe::Paris }
+    SeedOptions {
+        days: 30,
+        seed,
+        until: NaiveDate::from_ymd_opt(2026, 6, 13).unwrap(),
+        tz: chrono_tz::Europe::Paris,
+    }
 }
 
 fn schema(conn: &Connection) -> Vec<(String, String)> {
-    let mut stmt = conn.prepare("SELECT name, coalesce(sql, '') FROM sqlite_master ORDER BY name").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    let mut stmt = conn
+        .prepare("SELECT name, coalesce(sql, '') FROM sqlite_master ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[test]
@@ -24,20 +34,35 @@ fn a_new_database_gets_the_schema_the_pragmas_and_a_kiosk_id() {
     let store = Store::open(&path, Access::ReadWrite).unwrap();
     assert!(path.exists(), "the parent folders are created");
     let conn = store.conn();
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let sync: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(sync, 2, "synchronous = FULL");
-    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1);
-    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
+    let app: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(app, APPLICATION_ID);
-    assert_eq!(store.schema_version().unwrap(), migrations::latest_version());
+    assert_eq!(
+        store.schema_version().unwrap(),
+        migrations::latest_version()
+    );
     let id = meta::kiosk_id(conn).unwrap();
     assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
     drop(store);
     let again = Store::open(&path, Access::ReadWrite).unwrap();
-    assert_eq!(meta::kiosk_id(again.conn()).unwrap(), id, "the kiosk id is made once, with the database");
+    assert_eq!(
+        meta::kiosk_id(again.conn()).unwrap(),
+        id,
+        "the kiosk id is made once, with the database"
+    );
 }
 
 #[test]
@@ -62,23 +87,45 @@ fn every_older_version_upgrades_to_the_same_schema() {
         {
             let mut conn = Connection::open(&path).unwrap();
             migrations::migrate_to(&mut conn, version).unwrap();
-            conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'kept')", []).unwrap();
+            conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'kept')", [])
+                .unwrap();
         }
         let store = Store::open(&path, Access::ReadWrite).unwrap();
-        assert_eq!(store.schema_version().unwrap(), migrations::latest_version(), "from v{version}");
+        assert_eq!(
+            store.schema_version().unwrap(),
+            migrations::latest_version(),
+            "from v{version}"
+        );
         assert_eq!(schema(store.conn()), reference, "from v{version}");
-        assert_eq!(meta::get(store.conn(), "probe").unwrap().as_deref(), Some("kept"), "data survives v{version}");
+        assert_eq!(
+            meta::get(store.conn(), "probe").unwrap().as_deref(),
+            Some("kept"),
+            "data survives v{version}"
+        );
     }
 }
 
 fn assert_refused_unchanged(path: &Path, access: Access, expect: fn(&OpenError) -> bool) {
     let before = std::fs::read(path).unwrap();
-    let listing_before: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let listing_before: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     let err = Store::open(path, access).err().expect("refused");
     assert!(expect(&err), "unexpected error: {err}");
-    assert_eq!(std::fs::read(path).unwrap(), before, "the file is byte-for-byte as it was");
-    let listing_after: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(listing_after, listing_before, "no -wal or -shm file left beside it");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "the file is byte-for-byte as it was"
+    );
+    let listing_after: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        listing_after, listing_before,
+        "no -wal or -shm file left beside it"
+    );
 }
 
 #[test]
@@ -106,7 +153,9 @@ fn a_corrupt_comptoir_file_is_refused_and_left_unchanged() {
         *b = 0xA5;
     }
     std::fs::write(&path, &bytes).unwrap();
-    assert_refused_unchanged(&path, Access::ReadWrite, |e| matches!(e, OpenError::Corrupt { .. }));
+    assert_refused_unchanged(&path, Access::ReadWrite, |e| {
+        matches!(e, OpenError::Corrupt { .. })
+    });
 }
 
 #[test]
@@ -115,16 +164,30 @@ fn another_applications_database_is_refused_and_left_unchanged() {
     let path = dir.path().join("other.db");
     {
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('ratatouille');").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('ratatouille');",
+        )
+        .unwrap();
     }
     for access in [Access::ReadWrite, Access::ReadOnly] {
-        assert_refused_unchanged(&path, access, |e| matches!(e, OpenError::Foreign { found: 0, .. }));
+        assert_refused_unchanged(&path, access, |e| {
+            matches!(e, OpenError::Foreign { found: 0, .. })
+        });
     }
     {
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "application_id", 0x1234_5678).unwrap();
+        conn.pragma_update(None, "application_id", 0x1234_5678)
+            .unwrap();
     }
-    assert_refused_unchanged(&path, Access::ReadWrite, |e| matches!(e, OpenError::Foreign { found: 0x1234_5678, .. }));
+    assert_refused_unchanged(&path, Access::ReadWrite, |e| {
+        matches!(
+            e,
+            OpenError::Foreign {
+                found: 0x1234_5678,
+                ..
+            }
+        )
+    });
 }
 
 #[test]
@@ -135,7 +198,8 @@ fn a_database_from_a_newer_comptoir_is_refused_and_left_unchanged() {
         let mut conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
         migrations::migrate(&mut conn).unwrap();
-        conn.pragma_update(None, "user_version", migrations::latest_version() + 1).unwrap();
+        conn.pragma_update(None, "user_version", migrations::latest_version() + 1)
+            .unwrap();
     }
     for access in [Access::ReadWrite, Access::ReadOnly] {
         assert_refused_unchanged(&path, access, |e| matches!(e, OpenError::TooNew { .. }));
@@ -149,10 +213,14 @@ fn a_read_only_location_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain-file");
     std::fs::write(&file, "x").unwrap();
-    let err = Store::open(&file.join("comptoir.db"), Access::ReadWrite).err().unwrap();
+    let err = Store::open(&file.join("comptoir.db"), Access::ReadWrite)
+        .err()
+        .unwrap();
     assert!(matches!(err, OpenError::ReadOnly { .. }), "{err}");
     if Path::new("/proc/version").exists() {
-        let err = Store::open(Path::new("/proc/comptoir-test.db"), Access::ReadWrite).err().unwrap();
+        let err = Store::open(Path::new("/proc/comptoir-test.db"), Access::ReadWrite)
+            .err()
+            .unwrap();
         assert!(matches!(err, OpenError::ReadOnly { .. }), "{err}");
     }
 }
@@ -161,7 +229,10 @@ fn a_read_only_location_is_refused() {
 fn read_only_access_never_creates_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.db");
-    assert!(matches!(Store::open(&path, Access::ReadOnly), Err(OpenError::Missing { .. })));
+    assert!(matches!(
+        Store::open(&path, Access::ReadOnly),
+        Err(OpenError::Missing { .. })
+    ));
     assert!(!path.exists());
 }
 
@@ -175,13 +246,25 @@ fn read_only_access_leaves_an_older_database_at_its_version() {
     }
     let store = Store::open(&path, Access::ReadOnly).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
-    assert!(store.conn().execute("INSERT INTO meta (key, value) VALUES ('x', 'y')", []).is_err());
+    assert!(store
+        .conn()
+        .execute("INSERT INTO meta (key, value) VALUES ('x', 'y')", [])
+        .is_err());
 }
 
 fn dump(conn: &Connection) -> Vec<String> {
     let mut out = Vec::new();
-    for table in ["products", "product_prices", "plots", "staff", "residents", "cards"] {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1")).unwrap();
+    for table in [
+        "products",
+        "product_prices",
+        "plots",
+        "staff",
+        "residents",
+        "cards",
+    ] {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .unwrap();
         let columns = stmt.column_count();
         let rows = stmt
             .query_map([], |r| {
@@ -205,20 +288,35 @@ fn the_demo_seed_is_reproducible_and_realistic() {
     assert_eq!(dump(a.conn()), dump(b.conn()));
     let mut c = Store::open_in_memory().unwrap();
     demo::seed(&mut c, &seed_options(8)).unwrap();
-    assert_ne!(dump(a.conn()), dump(c.conn()), "another seed gives other residents");
+    assert_ne!(
+        dump(a.conn()),
+        dump(c.conn()),
+        "another seed gives other residents"
+    );
 
     let products = comptoir::store::catalog::active_products(a.conn()).unwrap();
     assert!(products.len() >= 20);
-    assert!(products.iter().any(|p| p.name.contains('œ') || p.name.contains('Œ')));
-    assert!(products.iter().any(|p| p.name.chars().any(|c| "éèêàçÉ".contains(c)) || p.name.contains('œ')));
+    assert!(products
+        .iter()
+        .any(|p| p.name.contains('œ') || p.name.contains('Œ')));
+    assert!(products
+        .iter()
+        .any(|p| p.name.chars().any(|c| "éèêàçÉ".contains(c)) || p.name.contains('œ')));
     assert!(products.iter().all(|p| p.vat_bp == 550));
     use comptoir::store::catalog::Pricing;
     assert!(products.iter().any(|p| p.pricing == Pricing::PerKg));
     assert!(products.iter().any(|p| p.pricing == Pricing::PerPiece));
-    assert!(comptoir::store::catalog::active_plots(a.conn()).unwrap().len() >= 3);
+    assert!(
+        comptoir::store::catalog::active_plots(a.conn())
+            .unwrap()
+            .len()
+            >= 3
+    );
     assert!(comptoir::store::people::resident_count(a.conn()).unwrap() >= 12);
     let staff = comptoir::store::people::active_staff(a.conn()).unwrap();
-    assert!(staff.iter().any(|s| s.role == comptoir::store::people::Role::Admin));
+    assert!(staff
+        .iter()
+        .any(|s| s.role == comptoir::store::people::Role::Admin));
 }
 
 #[test]
@@ -226,6 +324,9 @@ fn the_demo_seed_refuses_a_database_that_holds_data() {
     let mut store = Store::open_in_memory().unwrap();
     demo::seed(&mut store, &seed_options(1)).unwrap();
     let before = dump(store.conn());
-    assert!(matches!(demo::seed(&mut store, &seed_options(2)), Err(SeedError::NotEmpty)));
+    assert!(matches!(
+        demo::seed(&mut store, &seed_options(2)),
+        Err(SeedError::NotEmpty)
+    ));
     assert_eq!(dump(store.conn()), before);
 }

@@ -28,7 +28,11 @@ fn all_by_id(ui: &Ui, id: &str) -> Vec<ElementHandle> {
 
 fn by_id(ui: &Ui, id: &str) -> ElementHandle {
     let found = all_by_id(ui, id);
-    assert!(!found.is_empty(), "no element with accessible-id {id} on {:?}", screen(ui));
+    assert!(
+        !found.is_empty(),
+        "no element with accessible-id {id} on {:?}",
+        screen(ui)
+    );
     found.into_iter().next().unwrap()
 }
 
@@ -54,7 +58,12 @@ fn screen(ui: &Ui) -> Screen {
 
 fn staff_id(ui: &Ui, name: &str) -> i64 {
     let k = ui.kiosk.borrow();
-    people::all_staff(k.store.conn()).unwrap().into_iter().find(|s| s.name == name).unwrap().id
+    people::all_staff(k.store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .id
 }
 
 fn type_pin(ui: &Ui, pin: &str) {
@@ -71,7 +80,10 @@ fn sign_in(ui: &Ui, name: &str, pin: &str) {
 }
 
 fn label(ui: &Ui, id: &str) -> String {
-    by_id(ui, id).accessible_label().unwrap_or_default().to_string()
+    by_id(ui, id)
+        .accessible_label()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -93,10 +105,22 @@ fn home_leads_to_each_area_and_back() {
     sign_in(&ui, "Amina", "1111");
     assert_eq!(screen(&ui), Screen::SellCatalog);
     assert_eq!(label(&ui, "product-1"), "Tomates");
-    assert!(products_shown(&ui).len() >= 12, "a screenful of products: {:?}", products_shown(&ui));
+    assert!(
+        products_shown(&ui).len() >= 12,
+        "a screenful of products: {:?}",
+        products_shown(&ui)
+    );
     tap(&ui, "category-egg");
-    assert_eq!(products_shown(&ui).len(), 1, "only the eggs: {:?}", products_shown(&ui));
-    assert!(all_by_id(&ui, "product-1").is_empty(), "the egg category hides the tomatoes");
+    assert_eq!(
+        products_shown(&ui).len(),
+        1,
+        "only the eggs: {:?}",
+        products_shown(&ui)
+    );
+    assert!(
+        all_by_id(&ui, "product-1").is_empty(),
+        "the egg category hides the tomatoes"
+    );
     tap(&ui, "nav-home");
     assert_eq!(screen(&ui), Screen::Home);
 
@@ -135,8 +159,15 @@ fn a_seller_cannot_open_the_admin_screens() {
     tap(&ui, "area-admin");
     sign_in(&ui, "Amina", "1111");
     assert_eq!(screen(&ui), Screen::Login);
-    assert_eq!(label(&ui, "login-message"), "Your role does not open this area.");
-    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "", "nobody was signed in");
+    assert_eq!(
+        label(&ui, "login-message"),
+        "Your role does not open this area."
+    );
+    assert_eq!(
+        ui.window.global::<AppState>().get_staff_name(),
+        "",
+        "nobody was signed in"
+    );
 }
 
 #[test]
@@ -151,16 +182,31 @@ fn wrong_pins_count_down_then_lock() {
     tap(&ui, "key-erase");
     for left in (1..=4).rev() {
         type_pin(&ui, "9999");
-        assert_eq!(label(&ui, "login-message"), format!("Wrong PIN. {left} tries left."));
+        assert_eq!(
+            label(&ui, "login-message"),
+            format!("Wrong PIN. {left} tries left.")
+        );
     }
     type_pin(&ui, "9999");
-    assert_eq!(label(&ui, "login-message"), "Too many wrong PINs: locked for 5 min.");
+    assert_eq!(
+        label(&ui, "login-message"),
+        "Too many wrong PINs: locked for 5 min."
+    );
     // Even the right PIN is refused while locked.
     tap(&ui, &format!("staff-{}", staff_id(&ui, "Yusuf")));
-    assert_eq!(label(&ui, "login-message"), "Too many wrong PINs: locked for 5 min.");
-    assert!(all_by_id(&ui, "key-ok").is_empty(), "no keypad for a locked person");
+    assert_eq!(
+        label(&ui, "login-message"),
+        "Too many wrong PINs: locked for 5 min."
+    );
+    assert!(
+        all_by_id(&ui, "key-ok").is_empty(),
+        "no keypad for a locked person"
+    );
     // Five minutes later the right PIN works.
-    ui.kiosk.borrow().clock.advance(chrono::Duration::minutes(5));
+    ui.kiosk
+        .borrow()
+        .clock
+        .advance(chrono::Duration::minutes(5));
     tap(&ui, &format!("staff-{}", staff_id(&ui, "Yusuf")));
     type_pin(&ui, "2222");
     assert_eq!(screen(&ui), Screen::SellCatalog);
@@ -175,7 +221,11 @@ fn staff_screens_lock_after_five_minutes_without_a_touch() {
     i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(4 * 60));
     tap(&ui, "category-vegetable");
     i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(4 * 60));
-    assert_eq!(screen(&ui), Screen::SellCatalog, "a touch restarts the five minutes");
+    assert_eq!(
+        screen(&ui),
+        Screen::SellCatalog,
+        "a touch restarts the five minutes"
+    );
     i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_millis(61_010));
     assert_eq!(screen(&ui), Screen::Login);
     assert_eq!(ui.window.global::<AppState>().get_staff_name(), "");
@@ -196,7 +246,10 @@ fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
     for key in ["kb-shift", "kb-z", "kb-e", "kb-y", "kb-n", "kb-e", "kb-p"] {
         tap(&ui, key);
     }
-    assert_eq!(by_id(&ui, "field-name").accessible_value().unwrap(), "Zeynep");
+    assert_eq!(
+        by_id(&ui, "field-name").accessible_value().unwrap(),
+        "Zeynep"
+    );
     tap(&ui, "role-seller");
     tap(&ui, "kb-done");
     // Two different PINs are refused.
@@ -208,7 +261,10 @@ fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
         tap(&ui, &format!("key-{d}"));
     }
     tap(&ui, "editor-save");
-    assert_eq!(label(&ui, "editor-message"), "The two PINs differ: type it again.");
+    assert_eq!(
+        label(&ui, "editor-message"),
+        "The two PINs differ: type it again."
+    );
     for d in "2580".chars() {
         tap(&ui, &format!("key-{d}"));
     }
@@ -226,4 +282,3 @@ fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
     sign_in(&ui, "Zeynep", "2580");
     assert_eq!(screen(&ui), Screen::SellCatalog);
 }
-

@@ -11,6 +11,7 @@ use crate::transport::{Parity, SerialSettings};
 
 /// `[scale]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScaleSection {
     pub protocol: Protocol,
     pub port: PathBuf,
@@ -45,6 +46,7 @@ impl ScaleSection {
 
 /// `[printer]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PrinterSection {
     /// A serial port (`/dev/comptoir-printer`, `/dev/ttyUSB1`) or a USB printer
     /// (`/dev/usb/lp0`).
@@ -104,6 +106,7 @@ pub enum ScannerKind {
 
 /// `[scanner]`: `port = "/dev/comptoir-scanner"` or `kind = "wedge"`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScannerSection {
     #[serde(default)]
     pub kind: ScannerKind,

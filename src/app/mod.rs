@@ -3,6 +3,8 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod devices;
+pub mod printing;
 pub mod roles;
 pub mod session;
 pub mod staff;
@@ -22,6 +24,7 @@ pub enum Screen {
     CompostIdle,
     GardenHome,
     AdminStaff,
+    AdminDevices,
     ConfigError,
 }
 
@@ -34,6 +37,7 @@ impl Screen {
         Screen::CompostIdle,
         Screen::GardenHome,
         Screen::AdminStaff,
+        Screen::AdminDevices,
         Screen::ConfigError,
     ];
 
@@ -45,6 +49,7 @@ impl Screen {
             Screen::CompostIdle => "compost.idle",
             Screen::GardenHome => "garden.home",
             Screen::AdminStaff => "admin.staff",
+            Screen::AdminDevices => "admin.devices",
             Screen::ConfigError => "config-error",
         }
     }
@@ -59,6 +64,7 @@ impl Screen {
             Screen::SellCatalog => Some(Action::Sell),
             Screen::GardenHome => Some(Action::Harvest),
             Screen::AdminStaff => Some(Action::ManageStaff),
+            Screen::AdminDevices => Some(Action::Devices),
             Screen::Home | Screen::Login | Screen::CompostIdle | Screen::ConfigError => None,
         }
     }
@@ -91,6 +97,8 @@ pub struct Kiosk {
     /// Where a sign-in leads once it succeeds.
     pub login_target: Screen,
     pub language: String,
+    /// What the devices last reported.
+    pub devices: devices::DeviceStatus,
 }
 
 /// Where a navigation request ends.
@@ -114,6 +122,7 @@ impl Kiosk {
             screen: Screen::Home,
             login_target: Screen::Home,
             language,
+            devices: devices::DeviceStatus::default(),
         }
     }
 

@@ -50,8 +50,12 @@ impl Action {
     /// The least role that may do this.
     pub fn least_role(self) -> Role {
         match self {
-            Action::Sell | Action::CashSession | Action::RegisterResident | Action::IssueCard => Role::Seller,
-            Action::Harvest | Action::Stock | Action::Reports | Action::Composters => Role::GardenLead,
+            Action::Sell | Action::CashSession | Action::RegisterResident | Action::IssueCard => {
+                Role::Seller
+            }
+            Action::Harvest | Action::Stock | Action::Reports | Action::Composters => {
+                Role::GardenLead
+            }
             Action::Catalogue
             | Action::Devices
             | Action::Settings
@@ -76,7 +80,10 @@ mod tests {
     #[test]
     fn sellers_sell_and_register_residents_only() {
         for &a in Action::ALL {
-            let expected = matches!(a, Action::Sell | Action::CashSession | Action::RegisterResident | Action::IssueCard);
+            let expected = matches!(
+                a,
+                Action::Sell | Action::CashSession | Action::RegisterResident | Action::IssueCard
+            );
             assert_eq!(allowed(Role::Seller, a), expected, "{a:?}");
         }
     }
@@ -85,7 +92,10 @@ mod tests {
     fn garden_leads_add_the_garden_to_what_sellers_do() {
         for &a in Action::ALL {
             let expected = allowed(Role::Seller, a)
-                || matches!(a, Action::Harvest | Action::Stock | Action::Reports | Action::Composters);
+                || matches!(
+                    a,
+                    Action::Harvest | Action::Stock | Action::Reports | Action::Composters
+                );
             assert_eq!(allowed(Role::GardenLead, a), expected, "{a:?}");
         }
     }

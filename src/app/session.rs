@@ -27,9 +27,13 @@ pub enum SignInError {
     /// The person has been retired.
     Retired,
     /// Too many wrong PINs; minutes left (rounded up).
-    Locked { minutes: i64 },
+    Locked {
+        minutes: i64,
+    },
     /// Wrong PIN; tries left before the lock.
-    WrongPin { attempts_left: i64 },
+    WrongPin {
+        attempts_left: i64,
+    },
     /// Not 4 to 6 digits.
     BadLength,
     /// Right PIN, but the role does not reach the requested screen.
@@ -75,9 +79,17 @@ pub fn pin_well_formed(pin: &str) -> bool {
 }
 
 /// Minutes left on a person's lock, if locked now.
-pub fn lock_minutes_left(store: &Store, staff_id: i64, now: DateTime<Utc>) -> rusqlite::Result<Option<i64>> {
-    let Some(started) = people::last_lock(store.conn(), staff_id)? else { return Ok(None) };
-    let Ok(started) = DateTime::parse_from_rfc3339(&started) else { return Ok(None) };
+pub fn lock_minutes_left(
+    store: &Store,
+    staff_id: i64,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<i64>> {
+    let Some(started) = people::last_lock(store.conn(), staff_id)? else {
+        return Ok(None);
+    };
+    let Ok(started) = DateTime::parse_from_rfc3339(&started) else {
+        return Ok(None);
+    };
     let until = started.with_timezone(&Utc) + Duration::minutes(LOCK_MINUTES);
     if now >= until {
         return Ok(None);
@@ -98,7 +110,9 @@ impl Session {
 
     /// May the signed-in person do this?
     pub fn may(&self, action: Action) -> bool {
-        self.current.as_ref().is_some_and(|s| roles::allowed(s.role, action))
+        self.current
+            .as_ref()
+            .is_some_and(|s| roles::allowed(s.role, action))
     }
 
     /// The check every controller action makes first.
@@ -107,21 +121,33 @@ impl Session {
         if roles::allowed(staff.role, action) {
             Ok(staff)
         } else {
-            Err(Denied::Role { role: staff.role, action })
+            Err(Denied::Role {
+                role: staff.role,
+                action,
+            })
         }
     }
 
     /// Step one: a name was tapped.
-    pub fn choose(&mut self, store: &Store, clock: &Clock, staff_id: i64) -> Result<&Pending, SignInError> {
+    pub fn choose(
+        &mut self,
+        store: &Store,
+        clock: &Clock,
+        staff_id: i64,
+    ) -> Result<&Pending, SignInError> {
         self.pending = None;
-        let (staff, _) = people::staff_by_id(store.conn(), staff_id)?.ok_or(SignInError::Unknown)?;
+        let (staff, _) =
+            people::staff_by_id(store.conn(), staff_id)?.ok_or(SignInError::Unknown)?;
         if !staff.active {
             return Err(SignInError::Retired);
         }
         if let Some(minutes) = lock_minutes_left(store, staff.id, clock.now())? {
             return Err(SignInError::Locked { minutes });
         }
-        Ok(self.pending.insert(Pending { staff, pin: String::new() }))
+        Ok(self.pending.insert(Pending {
+            staff,
+            pin: String::new(),
+        }))
     }
 
     /// A keypad digit; PINs stop at 6 digits.
@@ -161,7 +187,8 @@ impl Session {
         }
         let now = clock.now();
         let now_text = utc_text(now);
-        let (staff, hash) = people::staff_by_id(store.conn(), staff_id)?.ok_or(SignInError::Unknown)?;
+        let (staff, hash) =
+            people::staff_by_id(store.conn(), staff_id)?.ok_or(SignInError::Unknown)?;
         if !staff.active {
             self.pending = None;
             return Err(SignInError::Retired);
@@ -172,23 +199,59 @@ impl Session {
         }
         let conn = store.conn();
         if !people::verify_pin(&pin, &hash) {
-            people::record_event(conn, &now_text, StaffEvent::PinFailed, Some(staff_id), None, screen, "")?;
+            people::record_event(
+                conn,
+                &now_text,
+                StaffEvent::PinFailed,
+                Some(staff_id),
+                None,
+                screen,
+                "",
+            )?;
             let failures = people::failures_since_reset(conn, staff_id)?;
             if failures >= MAX_FAILURES {
-                people::record_event(conn, &now_text, StaffEvent::Locked, Some(staff_id), None, screen, "")?;
+                people::record_event(
+                    conn,
+                    &now_text,
+                    StaffEvent::Locked,
+                    Some(staff_id),
+                    None,
+                    screen,
+                    "",
+                )?;
                 self.pending = None;
-                return Err(SignInError::Locked { minutes: LOCK_MINUTES });
+                return Err(SignInError::Locked {
+                    minutes: LOCK_MINUTES,
+                });
             }
-            return Err(SignInError::WrongPin { attempts_left: MAX_FAILURES - failures });
+            return Err(SignInError::WrongPin {
+                attempts_left: MAX_FAILURES - failures,
+            });
         }
         if let Some(action) = needs {
             if !roles::allowed(staff.role, action) {
-                people::record_event(conn, &now_text, StaffEvent::Denied, Some(staff_id), None, screen, "")?;
+                people::record_event(
+                    conn,
+                    &now_text,
+                    StaffEvent::Denied,
+                    Some(staff_id),
+                    None,
+                    screen,
+                    "",
+                )?;
                 self.pending = None;
                 return Err(SignInError::NotAllowed);
             }
         }
-        people::record_event(conn, &now_text, StaffEvent::SignedIn, Some(staff_id), Some(staff_id), screen, "")?;
+        people::record_event(
+            conn,
+            &now_text,
+            StaffEvent::SignedIn,
+            Some(staff_id),
+            Some(staff_id),
+            screen,
+            "",
+        )?;
         self.pending = None;
         self.current = Some(staff.clone());
         self.since = Some(now);
@@ -196,12 +259,30 @@ impl Session {
     }
 
     /// Signs out by the button (`timed_out` false) or by the staff timeout.
-    pub fn sign_out(&mut self, store: &Store, clock: &Clock, timed_out: bool, screen: &str) -> Option<Staff> {
+    pub fn sign_out(
+        &mut self,
+        store: &Store,
+        clock: &Clock,
+        timed_out: bool,
+        screen: &str,
+    ) -> Option<Staff> {
         self.pending = None;
         let staff = self.current.take()?;
         self.since = None;
-        let kind = if timed_out { StaffEvent::TimedOut } else { StaffEvent::SignedOut };
-        if let Err(e) = people::record_event(store.conn(), &utc_text(clock.now()), kind, Some(staff.id), Some(staff.id), screen, "") {
+        let kind = if timed_out {
+            StaffEvent::TimedOut
+        } else {
+            StaffEvent::SignedOut
+        };
+        if let Err(e) = people::record_event(
+            store.conn(),
+            &utc_text(clock.now()),
+            kind,
+            Some(staff.id),
+            Some(staff.id),
+            screen,
+            "",
+        ) {
             log::error!("recording a sign-out: {e}");
         }
         Some(staff)
@@ -227,11 +308,18 @@ impl Session {
 /// Initials for a name tile: the first letters of the first two words ("Jean-Pierre" gives
 /// "JP"), or the first two letters of a single word ("Nadia" gives "NA").
 pub fn initials(name: &str) -> String {
-    let words: Vec<&str> = name.split(|c: char| c.is_whitespace() || c == '-').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .collect();
     let letters: String = match words.as_slice() {
         [] => String::new(),
         [one] => one.chars().take(2).collect(),
-        [first, second, ..] => first.chars().take(1).chain(second.chars().take(1)).collect(),
+        [first, second, ..] => first
+            .chars()
+            .take(1)
+            .chain(second.chars().take(1))
+            .collect(),
     };
     letters.to_uppercase()
 }

@@ -44,11 +44,20 @@ fn clean_name(name: &str) -> Result<String, StaffError> {
 }
 
 fn existing(store: &Store, id: i64) -> Result<Staff, StaffError> {
-    Ok(people::staff_by_id(store.conn(), id)?.ok_or(StaffError::Unknown)?.0)
+    Ok(people::staff_by_id(store.conn(), id)?
+        .ok_or(StaffError::Unknown)?
+        .0)
 }
 
 /// Adds a person. Returns their id.
-pub fn add(session: &Session, store: &mut Store, clock: &Clock, name: &str, role: Role, pin: &str) -> Result<i64, StaffError> {
+pub fn add(
+    session: &Session,
+    store: &mut Store,
+    clock: &Clock,
+    name: &str,
+    role: Role,
+    pin: &str,
+) -> Result<i64, StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     let name = clean_name(name)?;
     if !pin_well_formed(pin) {
@@ -60,13 +69,28 @@ pub fn add(session: &Session, store: &mut Store, clock: &Clock, name: &str, role
     }
     let now = utc_text(clock.now());
     let id = people::add_staff(&tx, &name, role, &people::hash_pin(pin), &now)?;
-    people::record_event(&tx, &now, StaffEvent::Created, Some(id), Some(actor), SCREEN, role.as_str())?;
+    people::record_event(
+        &tx,
+        &now,
+        StaffEvent::Created,
+        Some(id),
+        Some(actor),
+        SCREEN,
+        role.as_str(),
+    )?;
     tx.commit()?;
     Ok(id)
 }
 
 /// Renames a person and/or changes their role.
-pub fn edit(session: &Session, store: &mut Store, clock: &Clock, id: i64, name: &str, role: Role) -> Result<(), StaffError> {
+pub fn edit(
+    session: &Session,
+    store: &mut Store,
+    clock: &Clock,
+    id: i64,
+    name: &str,
+    role: Role,
+) -> Result<(), StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     let name = clean_name(name)?;
     let before = existing(store, id)?;
@@ -74,24 +98,49 @@ pub fn edit(session: &Session, store: &mut Store, clock: &Clock, id: i64, name: 
     if people::active_name_taken(&tx, &name, Some(id))? {
         return Err(StaffError::NameTaken);
     }
-    if before.role == Role::Admin && role != Role::Admin && before.active && people::active_admin_count(&tx)? <= 1 {
+    if before.role == Role::Admin
+        && role != Role::Admin
+        && before.active
+        && people::active_admin_count(&tx)? <= 1
+    {
         return Err(StaffError::LastAdmin);
     }
     let now = utc_text(clock.now());
     if name != before.name {
         people::set_staff_name(&tx, id, &name)?;
-        people::record_event(&tx, &now, StaffEvent::Renamed, Some(id), Some(actor), SCREEN, &format!("{} -> {}", before.name, name))?;
+        people::record_event(
+            &tx,
+            &now,
+            StaffEvent::Renamed,
+            Some(id),
+            Some(actor),
+            SCREEN,
+            &format!("{} -> {}", before.name, name),
+        )?;
     }
     if role != before.role {
         people::set_staff_role(&tx, id, role)?;
-        people::record_event(&tx, &now, StaffEvent::RoleChanged, Some(id), Some(actor), SCREEN, &format!("{} -> {}", before.role.as_str(), role.as_str()))?;
+        people::record_event(
+            &tx,
+            &now,
+            StaffEvent::RoleChanged,
+            Some(id),
+            Some(actor),
+            SCREEN,
+            &format!("{} -> {}", before.role.as_str(), role.as_str()),
+        )?;
     }
     tx.commit()?;
     Ok(())
 }
 
 /// Retires a person: they can no longer sign in; their history stays.
-pub fn retire(session: &Session, store: &mut Store, clock: &Clock, id: i64) -> Result<(), StaffError> {
+pub fn retire(
+    session: &Session,
+    store: &mut Store,
+    clock: &Clock,
+    id: i64,
+) -> Result<(), StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     let before = existing(store, id)?;
     let tx = store.conn_mut().transaction()?;
@@ -100,14 +149,27 @@ pub fn retire(session: &Session, store: &mut Store, clock: &Clock, id: i64) -> R
     }
     if before.active {
         people::set_staff_active(&tx, id, false)?;
-        people::record_event(&tx, &utc_text(clock.now()), StaffEvent::Retired, Some(id), Some(actor), SCREEN, "")?;
+        people::record_event(
+            &tx,
+            &utc_text(clock.now()),
+            StaffEvent::Retired,
+            Some(id),
+            Some(actor),
+            SCREEN,
+            "",
+        )?;
     }
     tx.commit()?;
     Ok(())
 }
 
 /// Brings a retired person back.
-pub fn reactivate(session: &Session, store: &mut Store, clock: &Clock, id: i64) -> Result<(), StaffError> {
+pub fn reactivate(
+    session: &Session,
+    store: &mut Store,
+    clock: &Clock,
+    id: i64,
+) -> Result<(), StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     let before = existing(store, id)?;
     let tx = store.conn_mut().transaction()?;
@@ -116,14 +178,28 @@ pub fn reactivate(session: &Session, store: &mut Store, clock: &Clock, id: i64) 
     }
     if !before.active {
         people::set_staff_active(&tx, id, true)?;
-        people::record_event(&tx, &utc_text(clock.now()), StaffEvent::Reactivated, Some(id), Some(actor), SCREEN, "")?;
+        people::record_event(
+            &tx,
+            &utc_text(clock.now()),
+            StaffEvent::Reactivated,
+            Some(id),
+            Some(actor),
+            SCREEN,
+            "",
+        )?;
     }
     tx.commit()?;
     Ok(())
 }
 
 /// Sets a new PIN; this also lifts a lock.
-pub fn reset_pin(session: &Session, store: &mut Store, clock: &Clock, id: i64, pin: &str) -> Result<(), StaffError> {
+pub fn reset_pin(
+    session: &Session,
+    store: &mut Store,
+    clock: &Clock,
+    id: i64,
+    pin: &str,
+) -> Result<(), StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     if !pin_well_formed(pin) {
         return Err(StaffError::BadPin);
@@ -131,13 +207,26 @@ pub fn reset_pin(session: &Session, store: &mut Store, clock: &Clock, id: i64, p
     existing(store, id)?;
     let tx = store.conn_mut().transaction()?;
     people::set_staff_pin_hash(&tx, id, &people::hash_pin(pin))?;
-    people::record_event(&tx, &utc_text(clock.now()), StaffEvent::PinReset, Some(id), Some(actor), SCREEN, "")?;
+    people::record_event(
+        &tx,
+        &utc_text(clock.now()),
+        StaffEvent::PinReset,
+        Some(id),
+        Some(actor),
+        SCREEN,
+        "",
+    )?;
     tx.commit()?;
     Ok(())
 }
 
 /// Creates the first admin of a new (non-demo) database. Refused once anybody exists.
-pub fn create_first_admin(store: &mut Store, clock: &Clock, name: &str, pin: &str) -> Result<i64, StaffError> {
+pub fn create_first_admin(
+    store: &mut Store,
+    clock: &Clock,
+    name: &str,
+    pin: &str,
+) -> Result<i64, StaffError> {
     let name = clean_name(name)?;
     if !pin_well_formed(pin) {
         return Err(StaffError::BadPin);
@@ -149,7 +238,15 @@ pub fn create_first_admin(store: &mut Store, clock: &Clock, name: &str, pin: &st
     }
     let now = utc_text(clock.now());
     let id = people::add_staff(&tx, &name, Role::Admin, &people::hash_pin(pin), &now)?;
-    people::record_event(&tx, &now, StaffEvent::Created, Some(id), None, "first-start", "admin")?;
+    people::record_event(
+        &tx,
+        &now,
+        StaffEvent::Created,
+        Some(id),
+        None,
+        "first-start",
+        "admin",
+    )?;
     tx.commit()?;
     Ok(id)
 }

@@ -76,10 +76,16 @@ pub fn ensure_categories(conn: &Connection) -> rusqlite::Result<()> {
 /// Adds a product and records its first price. Returns its id.
 pub fn add_product(conn: &Connection, p: &NewProduct, now_utc: &str) -> rusqlite::Result<i64> {
     ensure_categories(conn)?;
-    let category_id: i64 =
-        conn.query_row("SELECT id FROM categories WHERE code = ?1", [p.category], |r| r.get(0))?;
-    let position: i64 =
-        conn.query_row("SELECT coalesce(max(position), 0) + 1 FROM products", [], |r| r.get(0))?;
+    let category_id: i64 = conn.query_row(
+        "SELECT id FROM categories WHERE code = ?1",
+        [p.category],
+        |r| r.get(0),
+    )?;
+    let position: i64 = conn.query_row(
+        "SELECT coalesce(max(position), 0) + 1 FROM products",
+        [],
+        |r| r.get(0),
+    )?;
     conn.execute(
         "INSERT INTO products (name, short_code, category_id, icon, pricing, price_cents,
                                avg_weight_g, vat_bp, origin, position, created_utc)
@@ -106,7 +112,8 @@ pub fn add_product(conn: &Connection, p: &NewProduct, now_utc: &str) -> rusqlite
     Ok(id)
 }
 
-const PRODUCT_COLUMNS: &str = "p.id, p.name, p.short_code, c.code, p.icon, p.pricing, p.price_cents,
+const PRODUCT_COLUMNS: &str =
+    "p.id, p.name, p.short_code, c.code, p.icon, p.pricing, p.price_cents,
      p.avg_weight_g, p.vat_bp, p.origin, p.active";
 
 fn product_from_row(r: &Row) -> rusqlite::Result<Product> {
@@ -118,7 +125,11 @@ fn product_from_row(r: &Row) -> rusqlite::Result<Product> {
         category: r.get(3)?,
         icon: r.get(4)?,
         pricing: Pricing::parse(&pricing).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, pricing.into())
+            rusqlite::Error::FromSqlConversionFailure(
+                5,
+                rusqlite::types::Type::Text,
+                pricing.into(),
+            )
         })?,
         price_cents: r.get(6)?,
         avg_weight_g: r.get(7)?,
@@ -152,15 +163,22 @@ pub fn product(conn: &Connection, id: i64) -> rusqlite::Result<Option<Product>> 
 
 /// Adds a plot (parcelle). Returns its id.
 pub fn add_plot(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
-    let position: i64 =
-        conn.query_row("SELECT coalesce(max(position), 0) + 1 FROM plots", [], |r| r.get(0))?;
-    conn.execute("INSERT INTO plots (name, position) VALUES (?1, ?2)", params![name.trim(), position])?;
+    let position: i64 = conn.query_row(
+        "SELECT coalesce(max(position), 0) + 1 FROM plots",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO plots (name, position) VALUES (?1, ?2)",
+        params![name.trim(), position],
+    )?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Names of the active plots, in display order.
 pub fn active_plots(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare("SELECT id, name FROM plots WHERE active = 1 ORDER BY position, id")?;
+    let mut stmt =
+        conn.prepare("SELECT id, name FROM plots WHERE active = 1 ORDER BY position, id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }

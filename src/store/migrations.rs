@@ -103,6 +103,50 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER staff_events_no_delete BEFORE DELETE ON staff_events
         BEGIN SELECT RAISE(ABORT, 'staff_events is append-only'); END;
     "#,
+    // 4: receipts and cards waiting for the printer. A job is queued before anything is
+    // printed, so no sale waits for the printer and a restart keeps what is waiting.
+    r#"
+    CREATE TABLE print_queue (
+        id          INTEGER PRIMARY KEY,
+        created_utc TEXT NOT NULL,
+        label       TEXT NOT NULL,             -- what it is, for the screen: "test", "receipt 42"
+        data        BLOB NOT NULL,             -- the ESC/POS bytes, for the configured printer
+        printed_utc TEXT
+    ) STRICT;
+    CREATE INDEX print_queue_waiting ON print_queue(id) WHERE printed_utc IS NULL;
+    "#,
+    // 5: the journal, the inalterable record of sales and money (see store::journal). Rows
+    // are keyed by (kiosk_id, seq) so that a central database can ingest several kiosks'
+    // chains idempotently. Only appends that extend the chain are accepted.
+    r#"
+    CREATE TABLE journal (
+        seq       INTEGER NOT NULL CHECK (seq >= 1),
+        kiosk_id  TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 40),
+        time_utc  TEXT NOT NULL,
+        payload   TEXT NOT NULL CHECK (json_valid(payload)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64 AND prev_hash NOT GLOB '*[^0-9a-f]*'),
+        hash      TEXT NOT NULL CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*'),
+        PRIMARY KEY (kiosk_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX journal_by_kind ON journal(kiosk_id, kind, seq);
+    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+    CREATE TRIGGER journal_chain BEFORE INSERT ON journal
+    BEGIN
+        SELECT RAISE(ABORT, 'journal: entry of another kiosk')
+        WHERE NEW.kiosk_id IS NOT (SELECT value FROM meta WHERE key = 'kiosk_id');
+        SELECT RAISE(ABORT, 'journal: seq must be the last seq + 1')
+        WHERE NEW.seq IS NOT coalesce((SELECT seq FROM journal WHERE kiosk_id = NEW.kiosk_id
+                                       ORDER BY seq DESC LIMIT 1), 0) + 1;
+        SELECT RAISE(ABORT, 'journal: prev_hash must be the last hash')
+        WHERE NEW.prev_hash IS NOT coalesce((SELECT hash FROM journal WHERE kiosk_id = NEW.kiosk_id
+                                             ORDER BY seq DESC LIMIT 1),
+            '0000000000000000000000000000000000000000000000000000000000000000');
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -119,7 +163,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(current as usize) {
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(current as usize)
+    {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
     }

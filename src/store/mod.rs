@@ -7,9 +7,11 @@
 //! [`OpenError`], and stays byte-for-byte as it was.
 
 pub mod catalog;
+pub mod journal;
 pub mod meta;
 pub mod migrations;
 pub mod people;
+pub mod print_queue;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +32,11 @@ pub enum OpenError {
     #[error("{path}: a SQLite database, but not Comptoir's (application_id {found:#x})")]
     Foreign { path: PathBuf, found: i32 },
     #[error("{path}: made by a newer Comptoir (schema {found}, this build knows up to {known}); update Comptoir")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("{path}: cannot write here ({reason})")]
     ReadOnly { path: PathBuf, reason: String },
     #[error("{path}: {source}")]
@@ -71,7 +77,10 @@ fn probe(path: &Path) -> Result<Probe, OpenError> {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Probe::Fresh),
         Err(e) => {
-            return Err(OpenError::ReadOnly { path: path.into(), reason: e.to_string() });
+            return Err(OpenError::ReadOnly {
+                path: path.into(),
+                reason: e.to_string(),
+            });
         }
     };
     if meta.is_dir() {
@@ -84,13 +93,18 @@ fn probe(path: &Path) -> Result<Probe, OpenError> {
     let mut header = [0u8; 16];
     {
         use std::io::Read;
-        let mut f = std::fs::File::open(path)
-            .map_err(|e| OpenError::ReadOnly { path: path.into(), reason: e.to_string() })?;
+        let mut f = std::fs::File::open(path).map_err(|e| OpenError::ReadOnly {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
         if f.read_exact(&mut header).is_err() || &header != b"SQLite format 3\0" {
             return Err(OpenError::NotSqlite { path: path.into() });
         }
     }
-    let sqlite_err = |source| OpenError::Sqlite { path: path.into(), source };
+    let sqlite_err = |source| OpenError::Sqlite {
+        path: path.into(),
+        source,
+    };
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -102,7 +116,10 @@ fn probe(path: &Path) -> Result<Probe, OpenError> {
     let app_id = match read("application_id") {
         Ok(v) => v as i32,
         Err(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) =>
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+            ) =>
         {
             return Err(OpenError::NotSqlite { path: path.into() });
         }
@@ -113,10 +130,16 @@ fn probe(path: &Path) -> Result<Probe, OpenError> {
     let tables: i64 = match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)) {
         Ok(n) => n,
         Err(rusqlite::Error::SqliteFailure(e, message))
-            if matches!(e.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) =>
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+            ) =>
         {
             let reason = message.unwrap_or_else(|| e.to_string());
-            return Err(OpenError::Corrupt { path: path.into(), reason });
+            return Err(OpenError::Corrupt {
+                path: path.into(),
+                reason,
+            });
         }
         Err(e) => return Err(sqlite_err(e)),
     };
@@ -124,21 +147,35 @@ fn probe(path: &Path) -> Result<Probe, OpenError> {
         return Ok(Probe::Fresh);
     }
     if app_id != APPLICATION_ID {
-        return Err(OpenError::Foreign { path: path.into(), found: app_id });
+        return Err(OpenError::Foreign {
+            path: path.into(),
+            found: app_id,
+        });
     }
     let known = migrations::latest_version();
     if version > known {
-        return Err(OpenError::TooNew { path: path.into(), found: version, known });
+        return Err(OpenError::TooNew {
+            path: path.into(),
+            found: version,
+            known,
+        });
     }
     Ok(Probe::Comptoir(version))
 }
 
 /// Can we create or change files at `path` (the file itself, and its `-wal`/`-shm` beside it)?
 fn check_writable(path: &Path) -> Result<(), OpenError> {
-    let ro = |reason: String| OpenError::ReadOnly { path: path.into(), reason };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let ro = |reason: String| OpenError::ReadOnly {
+        path: path.into(),
+        reason,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(|e| ro(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ro(format!("cannot create {}: {e}", dir.display())))?;
     }
     // Permission bits say little when running as root: try for real, without touching the
     // database file itself.
@@ -146,7 +183,10 @@ fn check_writable(path: &Path) -> Result<(), OpenError> {
     std::fs::write(&test, b"").map_err(|e| ro(e.to_string()))?;
     let _ = std::fs::remove_file(&test);
     if path.exists() {
-        std::fs::OpenOptions::new().append(true).open(path).map_err(|e| ro(e.to_string()))?;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| ro(e.to_string()))?;
     }
     Ok(())
 }
@@ -156,7 +196,10 @@ impl Store {
     pub fn open(path: &Path, access: Access) -> Result<Store, OpenError> {
         let found = probe(path)?;
         let path_buf = path.to_path_buf();
-        let sqlite_err = |source| OpenError::Sqlite { path: path_buf.clone(), source };
+        let sqlite_err = |source| OpenError::Sqlite {
+            path: path_buf.clone(),
+            source,
+        };
         match access {
             Access::ReadOnly => {
                 if found == Probe::Fresh {
@@ -169,19 +212,32 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(sqlite_err)?;
-                conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite_err)?;
-                Ok(Store { conn, path: path.into(), access })
+                conn.busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(sqlite_err)?;
+                Ok(Store {
+                    conn,
+                    path: path.into(),
+                    access,
+                })
             }
             Access::ReadWrite => {
                 check_writable(path)?;
                 let mut conn = Connection::open(path).map_err(sqlite_err)?;
-                conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite_err)?;
-                conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite_err)?;
-                conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite_err)?;
-                conn.pragma_update(None, "foreign_keys", "ON").map_err(sqlite_err)?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(sqlite_err)?;
+                conn.pragma_update(None, "journal_mode", "WAL")
+                    .map_err(sqlite_err)?;
+                conn.pragma_update(None, "synchronous", "FULL")
+                    .map_err(sqlite_err)?;
+                conn.pragma_update(None, "foreign_keys", "ON")
+                    .map_err(sqlite_err)?;
                 migrations::migrate(&mut conn).map_err(sqlite_err)?;
                 meta::ensure_kiosk_id(&conn).map_err(sqlite_err)?;
-                Ok(Store { conn, path: path.into(), access })
+                Ok(Store {
+                    conn,
+                    path: path.into(),
+                    access,
+                })
             }
         }
     }
@@ -192,7 +248,11 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn)?;
         meta::ensure_kiosk_id(&conn)?;
-        Ok(Store { conn, path: PathBuf::from(":memory:"), access: Access::ReadWrite })
+        Ok(Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+            access: Access::ReadWrite,
+        })
     }
 
     pub fn conn(&self) -> &Connection {

@@ -51,7 +51,9 @@ pub fn hash_pin(pin: &str) -> String {
 pub fn verify_pin(pin: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     match PasswordHash::new(hash) {
-        Ok(parsed) => argon2::Argon2::default().verify_password(pin.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2::Argon2::default()
+            .verify_password(pin.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -109,7 +111,12 @@ pub fn add_resident(conn: &Connection, r: &NewResident, now_utc: &str) -> rusqli
 }
 
 /// Issues a card with `token` to a resident, revoking the card they had.
-pub fn issue_card(conn: &Connection, resident_id: i64, token: &str, now_utc: &str) -> rusqlite::Result<i64> {
+pub fn issue_card(
+    conn: &Connection,
+    resident_id: i64,
+    token: &str,
+    now_utc: &str,
+) -> rusqlite::Result<i64> {
     conn.execute(
         "UPDATE cards SET revoked_utc = ?2 WHERE resident_id = ?1 AND revoked_utc IS NULL",
         params![resident_id, now_utc],
@@ -159,13 +166,22 @@ pub fn new_token() -> String {
 
 /// One member of staff, active or retired, with the PIN hash.
 pub fn staff_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<(Staff, String)>> {
-    conn.query_row("SELECT id, name, role, active, pin_hash FROM staff WHERE id = ?1", [id], |r| {
-        let role: String = r.get(2)?;
-        Ok((
-            Staff { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Seller), active: r.get(3)? },
-            r.get(4)?,
-        ))
-    })
+    conn.query_row(
+        "SELECT id, name, role, active, pin_hash FROM staff WHERE id = ?1",
+        [id],
+        |r| {
+            let role: String = r.get(2)?;
+            Ok((
+                Staff {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: Role::parse(&role).unwrap_or(Role::Seller),
+                    active: r.get(3)?,
+                },
+                r.get(4)?,
+            ))
+        },
+    )
     .optional()
 }
 
@@ -176,13 +192,22 @@ pub fn all_staff(conn: &Connection) -> rusqlite::Result<Vec<Staff>> {
     )?;
     let rows = stmt.query_map([], |r| {
         let role: String = r.get(2)?;
-        Ok(Staff { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Seller), active: r.get(3)? })
+        Ok(Staff {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            role: Role::parse(&role).unwrap_or(Role::Seller),
+            active: r.get(3)?,
+        })
     })?;
     rows.collect()
 }
 
 /// Is this name taken by another active person (case and surrounding spaces ignored)?
-pub fn active_name_taken(conn: &Connection, name: &str, except: Option<i64>) -> rusqlite::Result<bool> {
+pub fn active_name_taken(
+    conn: &Connection,
+    name: &str,
+    except: Option<i64>,
+) -> rusqlite::Result<bool> {
     let n: i64 = conn.query_row(
         "SELECT count(*) FROM staff WHERE active = 1 AND lower(trim(name)) = lower(trim(?1)) AND id != ?2",
         params![name, except.unwrap_or(-1)],
@@ -192,26 +217,42 @@ pub fn active_name_taken(conn: &Connection, name: &str, except: Option<i64>) -> 
 }
 
 pub fn active_admin_count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM staff WHERE active = 1 AND role = 'admin'", [], |r| r.get(0))
+    conn.query_row(
+        "SELECT count(*) FROM staff WHERE active = 1 AND role = 'admin'",
+        [],
+        |r| r.get(0),
+    )
 }
 
 pub fn set_staff_name(conn: &Connection, id: i64, name: &str) -> rusqlite::Result<()> {
-    conn.execute("UPDATE staff SET name = ?2 WHERE id = ?1", params![id, name.trim()])?;
+    conn.execute(
+        "UPDATE staff SET name = ?2 WHERE id = ?1",
+        params![id, name.trim()],
+    )?;
     Ok(())
 }
 
 pub fn set_staff_role(conn: &Connection, id: i64, role: Role) -> rusqlite::Result<()> {
-    conn.execute("UPDATE staff SET role = ?2 WHERE id = ?1", params![id, role.as_str()])?;
+    conn.execute(
+        "UPDATE staff SET role = ?2 WHERE id = ?1",
+        params![id, role.as_str()],
+    )?;
     Ok(())
 }
 
 pub fn set_staff_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<()> {
-    conn.execute("UPDATE staff SET active = ?2 WHERE id = ?1", params![id, active])?;
+    conn.execute(
+        "UPDATE staff SET active = ?2 WHERE id = ?1",
+        params![id, active],
+    )?;
     Ok(())
 }
 
 pub fn set_staff_pin_hash(conn: &Connection, id: i64, pin_hash: &str) -> rusqlite::Result<()> {
-    conn.execute("UPDATE staff SET pin_hash = ?2 WHERE id = ?1", params![id, pin_hash])?;
+    conn.execute(
+        "UPDATE staff SET pin_hash = ?2 WHERE id = ?1",
+        params![id, pin_hash],
+    )?;
     Ok(())
 }
 
@@ -297,4 +338,16 @@ pub fn event_kinds(conn: &Connection, staff_id: i64) -> rusqlite::Result<Vec<Str
     let mut stmt = conn.prepare("SELECT kind FROM staff_events WHERE staff_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([staff_id], |r| r.get(0))?;
     rows.collect()
+}
+
+/// The 16 bytes of a stored token (see [`token_text`]); `None` when it is not one.
+pub fn token_bytes(text: &str) -> Option<[u8; 16]> {
+    if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }

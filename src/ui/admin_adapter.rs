@@ -6,7 +6,9 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::login_adapter::{role_from_kind, role_kind};
-use super::{AdminMessage, AdminStaffAdapter, AppWindow, EditField, EditorMode, RoleKind, Shared, StaffRow};
+use super::{
+    AdminMessage, AdminStaffAdapter, AppWindow, EditField, EditorMode, RoleKind, Shared, StaffRow,
+};
 use crate::app::session::{initials, lock_minutes_left};
 use crate::app::staff::{self, StaffError};
 use crate::app::Kiosk;
@@ -40,6 +42,9 @@ impl Default for Editor {
 
 const NAME_MAX_CHARS: usize = 40;
 
+/// A change to the editor, given the callback's argument.
+type EditFn = dyn Fn(&mut Editor, &str);
+
 fn message_of(e: &StaffError) -> AdminMessage {
     match e {
         StaffError::Denied(_) => AdminMessage::NotAllowed,
@@ -66,7 +71,7 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
     let a = window.global::<AdminStaffAdapter>();
 
     // Every editor callback: change the editor, show it, restart the idle timer.
-    let on_edit = |f: Box<dyn Fn(&mut Editor, &str)>| {
+    let on_edit = |f: Box<EditFn>| {
         let weak = window.as_weak();
         let editor = editor.clone();
         let k = kiosk.clone();
@@ -74,7 +79,8 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
         move |arg: slint::SharedString| {
             let Some(w) = weak.upgrade() else { return };
             f(&mut editor.borrow_mut(), arg.as_str());
-            w.global::<AdminStaffAdapter>().set_message(AdminMessage::None);
+            w.global::<AdminStaffAdapter>()
+                .set_message(AdminMessage::None);
             show_editor(&w, &editor.borrow());
             super::touched(&w, &k, &idle);
         }
@@ -89,13 +95,21 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
     }));
     a.on_name_erase(move || erase("".into()));
     a.on_pin_digit(on_edit(Box::new(|e, d| {
-        let target = if e.field == EditField::PinAgain { &mut e.pin_again } else { &mut e.pin };
+        let target = if e.field == EditField::PinAgain {
+            &mut e.pin_again
+        } else {
+            &mut e.pin
+        };
         if target.len() < 6 && d.chars().all(|c| c.is_ascii_digit()) {
             target.push_str(d);
         }
     })));
     let pin_erase = on_edit(Box::new(|e, _| {
-        if e.field == EditField::PinAgain { e.pin_again.pop() } else { e.pin.pop() };
+        if e.field == EditField::PinAgain {
+            e.pin_again.pop()
+        } else {
+            e.pin.pop()
+        };
     }));
     a.on_pin_erase(move || pin_erase("".into()));
     {
@@ -120,7 +134,10 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
     }
     {
         let f = on_edit(Box::new(|e, _| {
-            *e = Editor { mode: EditorMode::Add, ..Editor::default() };
+            *e = Editor {
+                mode: EditorMode::Add,
+                ..Editor::default()
+            };
         }));
         a.on_add(move || f("".into()));
     }
@@ -132,17 +149,24 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
         let idle = idle.clone();
         move |id: i32| {
             let Some(w) = weak.upgrade() else { return };
-            let found = people::staff_by_id(k.borrow().store.conn(), i64::from(id)).ok().flatten();
+            let found = people::staff_by_id(k.borrow().store.conn(), i64::from(id))
+                .ok()
+                .flatten();
             let Some((person, _)) = found else { return };
             *editor.borrow_mut() = Editor {
                 mode,
                 id: person.id,
-                field: if mode == EditorMode::ResetPin { EditField::Pin } else { EditField::Name },
+                field: if mode == EditorMode::ResetPin {
+                    EditField::Pin
+                } else {
+                    EditField::Name
+                },
                 name: person.name,
                 role: person.role,
                 ..Editor::default()
             };
-            w.global::<AdminStaffAdapter>().set_message(AdminMessage::None);
+            w.global::<AdminStaffAdapter>()
+                .set_message(AdminMessage::None);
             show_editor(&w, &editor.borrow());
             super::touched(&w, &k, &idle);
         }
@@ -168,11 +192,21 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
         }
     };
     a.on_retire(act(|k, id| {
-        let Kiosk { session, store, clock, .. } = k;
+        let Kiosk {
+            session,
+            store,
+            clock,
+            ..
+        } = k;
         staff::retire(session, store, clock, id).map(|_| AdminMessage::Retired)
     }));
     a.on_reactivate(act(|k, id| {
-        let Kiosk { session, store, clock, .. } = k;
+        let Kiosk {
+            session,
+            store,
+            clock,
+            ..
+        } = k;
         staff::reactivate(session, store, clock, id).map(|_| AdminMessage::Reactivated)
     }));
     {
@@ -185,15 +219,30 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             let e = editor.borrow().clone();
             let result = {
                 let mut guard = k.borrow_mut();
-                let Kiosk { session, store, clock, .. } = &mut *guard;
-                let pins_agree = || if e.pin == e.pin_again { Ok(()) } else { Err(AdminMessage::PinMismatch) };
+                let Kiosk {
+                    session,
+                    store,
+                    clock,
+                    ..
+                } = &mut *guard;
+                let pins_agree = || {
+                    if e.pin == e.pin_again {
+                        Ok(())
+                    } else {
+                        Err(AdminMessage::PinMismatch)
+                    }
+                };
                 match e.mode {
                     EditorMode::Add => pins_agree().and_then(|_| {
-                        staff::add(session, store, clock, &e.name, e.role, &e.pin).map(|_| ()).map_err(|x| message_of(&x))
+                        staff::add(session, store, clock, &e.name, e.role, &e.pin)
+                            .map(|_| ())
+                            .map_err(|x| message_of(&x))
                     }),
-                    EditorMode::Edit => staff::edit(session, store, clock, e.id, &e.name, e.role).map_err(|x| message_of(&x)),
+                    EditorMode::Edit => staff::edit(session, store, clock, e.id, &e.name, e.role)
+                        .map_err(|x| message_of(&x)),
                     EditorMode::ResetPin => pins_agree().and_then(|_| {
-                        staff::reset_pin(session, store, clock, e.id, &e.pin).map_err(|x| message_of(&x))
+                        staff::reset_pin(session, store, clock, e.id, &e.pin)
+                            .map_err(|x| message_of(&x))
                     }),
                     EditorMode::Closed => Ok(()),
                 }
@@ -205,7 +254,8 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
                     refresh_session(&k);
                     super::refresh(&w, &k);
                     show_editor(&w, &editor.borrow());
-                    w.global::<AdminStaffAdapter>().set_message(AdminMessage::Saved);
+                    w.global::<AdminStaffAdapter>()
+                        .set_message(AdminMessage::Saved);
                 }
                 Err(m) => {
                     let mut ed = editor.borrow_mut();
@@ -246,5 +296,7 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
             active: s.active,
         })
         .collect();
-    window.global::<AdminStaffAdapter>().set_rows(ModelRc::new(VecModel::from(rows)));
+    window
+        .global::<AdminStaffAdapter>()
+        .set_rows(ModelRc::new(VecModel::from(rows)));
 }

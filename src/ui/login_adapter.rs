@@ -53,7 +53,12 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             let Some(w) = weak.upgrade() else { return };
             let result = {
                 let mut guard = k.borrow_mut();
-                let Kiosk { session, store, clock, .. } = &mut *guard;
+                let Kiosk {
+                    session,
+                    store,
+                    clock,
+                    ..
+                } = &mut *guard;
                 session.choose(store, clock, i64::from(id)).map(|_| ())
             };
             refresh(&w, &k.borrow());
@@ -73,7 +78,9 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             let len = k.borrow().session.pending().map_or(0, |p| p.pin.len());
             let login = w.global::<LoginAdapter>();
             login.set_pin_length(len as i32);
-            if login.get_message() == LoginMessage::ShortPin || login.get_message() == LoginMessage::WrongPin {
+            if login.get_message() == LoginMessage::ShortPin
+                || login.get_message() == LoginMessage::WrongPin
+            {
                 login.set_message(LoginMessage::None);
             }
         });
@@ -106,7 +113,12 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             let result = {
                 let mut guard = k.borrow_mut();
                 let target = guard.login_target;
-                let Kiosk { session, store, clock, .. } = &mut *guard;
+                let Kiosk {
+                    session,
+                    store,
+                    clock,
+                    ..
+                } = &mut *guard;
                 session.submit(store, clock, target.requires(), "login")
             };
             match result {

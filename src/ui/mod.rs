@@ -2,6 +2,7 @@
 //! controllers' plain data into Slint structs and wires the view's callbacks to the controllers.
 
 mod admin_adapter;
+mod devices_adapter;
 mod login_adapter;
 pub mod screenshot;
 mod views_adapter;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use slint::ComponentHandle;
 
 use crate::app::{self, Kiosk};
+use crate::devices::{Configured, Devices};
 
 #[allow(clippy::all)]
 mod generated {
@@ -46,6 +48,7 @@ pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
         app::Screen::CompostIdle => Screen::CompostIdle,
         app::Screen::GardenHome => Screen::GardenHome,
         app::Screen::AdminStaff => Screen::AdminStaff,
+        app::Screen::AdminDevices => Screen::AdminDevices,
         app::Screen::ConfigError => Screen::ConfigError,
     }
 }
@@ -58,6 +61,7 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
         Screen::CompostIdle => app::Screen::CompostIdle,
         Screen::GardenHome => app::Screen::GardenHome,
         Screen::AdminStaff => app::Screen::AdminStaff,
+        Screen::AdminDevices => app::Screen::AdminDevices,
         Screen::ConfigError => app::Screen::ConfigError,
     }
 }
@@ -66,13 +70,25 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
 pub struct Ui {
     pub window: AppWindow,
     pub kiosk: Shared,
+    pub devices: Rc<RefCell<Devices>>,
     _clock_timer: slint::Timer,
+    _device_timer: slint::Timer,
     idle: Rc<slint::Timer>,
 }
 
 impl Ui {
-    /// Builds the window for `kiosk` and wires every adapter.
+    /// Builds the window for `kiosk`, without devices.
     pub fn new(kiosk: Kiosk) -> Result<Ui, slint::PlatformError> {
+        Ui::with_devices(kiosk, Devices::none())
+    }
+
+    /// Builds the window for `kiosk` and its running devices, and wires every adapter.
+    pub fn with_devices(mut kiosk: Kiosk, devices: Devices) -> Result<Ui, slint::PlatformError> {
+        if devices.configured() != Configured::default() {
+            let c = devices.configured();
+            kiosk.devices = app::devices::DeviceStatus::starting(c.scale, c.printer, c.scanner);
+        }
+        let devices = Rc::new(RefCell::new(devices));
         let window = AppWindow::new()?;
         let kiosk: Shared = Rc::new(RefCell::new(kiosk));
         let idle = Rc::new(slint::Timer::default());
@@ -83,7 +99,10 @@ impl Ui {
             state.set_association(k.config.association.name.as_str().into());
             let langs: Vec<LanguageOption> = LANGUAGES
                 .iter()
-                .map(|(code, name)| LanguageOption { code: (*code).into(), name: (*name).into() })
+                .map(|(code, name)| LanguageOption {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                })
                 .collect();
             state.set_languages(Rc::new(slint::VecModel::from(langs)).into());
         }
@@ -95,16 +114,65 @@ impl Ui {
             let weak = window.as_weak();
             let k = kiosk.clone();
             update_clock(&window, &k.borrow());
-            clock_timer.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
-                if let Some(w) = weak.upgrade() {
-                    update_clock(&w, &k.borrow());
-                }
-            });
+            clock_timer.start(
+                slint::TimerMode::Repeated,
+                Duration::from_secs(1),
+                move || {
+                    if let Some(w) = weak.upgrade() {
+                        update_clock(&w, &k.borrow());
+                    }
+                },
+            );
         }
 
-        let ui = Ui { window, kiosk, _clock_timer: clock_timer, idle };
+        // Workers push into channels; this timer drains them on the UI thread (also under the
+        // testing backend, where nothing can be posted to an event loop).
+        let device_timer = slint::Timer::default();
+        {
+            let weak = window.as_weak();
+            let k = kiosk.clone();
+            let d = devices.clone();
+            device_timer.start(
+                slint::TimerMode::Repeated,
+                Duration::from_millis(10),
+                move || {
+                    let events = d.borrow().drain();
+                    if events.is_empty() {
+                        return;
+                    }
+                    {
+                        let mut guard = k.borrow_mut();
+                        let Kiosk {
+                            devices: status,
+                            store,
+                            ..
+                        } = &mut *guard;
+                        for e in events {
+                            status.apply(e, store);
+                        }
+                    }
+                    if let Some(w) = weak.upgrade() {
+                        if k.borrow().screen == app::Screen::AdminDevices {
+                            devices_adapter::refresh(&w, &k.borrow());
+                        }
+                    }
+                },
+            );
+        }
+
+        window
+            .global::<DevicesAdapter>()
+            .set_simulated(devices.borrow().is_demo());
+        let ui = Ui {
+            window,
+            kiosk,
+            devices,
+            _clock_timer: clock_timer,
+            _device_timer: device_timer,
+            idle,
+        };
         ui.wire();
-        refresh(&ui.window, &ui.kiosk);
+        ui.refresh();
         Ok(ui)
     }
 
@@ -142,7 +210,12 @@ impl Ui {
                 {
                     let mut k = kiosk.borrow_mut();
                     let screen = k.screen.name();
-                    let Kiosk { session, store, clock, .. } = &mut *k;
+                    let Kiosk {
+                        session,
+                        store,
+                        clock,
+                        ..
+                    } = &mut *k;
                     session.sign_out(store, clock, false, screen);
                     k.screen = app::Screen::Home;
                 }
@@ -152,6 +225,12 @@ impl Ui {
         views_adapter::wire(&self.window, &self.kiosk, &self.idle);
         login_adapter::wire(&self.window, &self.kiosk, &self.idle);
         admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
+    }
+
+    /// Shows the kiosk's current screen with fresh data.
+    pub fn refresh(&self) {
+        refresh(&self.window, &self.kiosk);
     }
 
     /// Runs the event loop until the window closes.
@@ -168,7 +247,9 @@ fn apply_language(window: &AppWindow, code: &str) {
 
 fn update_clock(window: &AppWindow, kiosk: &Kiosk) {
     let local = kiosk.clock.now().with_timezone(&kiosk.config.tz());
-    window.global::<AppState>().set_clock(local.format("%H:%M").to_string().into());
+    window
+        .global::<AppState>()
+        .set_clock(local.format("%H:%M").to_string().into());
 }
 
 /// Something was touched: restart the idle timer of the current screen. On a staff screen
@@ -190,9 +271,18 @@ pub(crate) fn touched(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer
             {
                 let mut k = k.borrow_mut();
                 let screen = k.screen;
-                let Kiosk { session, store, clock, .. } = &mut *k;
+                let Kiosk {
+                    session,
+                    store,
+                    clock,
+                    ..
+                } = &mut *k;
                 session.sign_out(store, clock, true, screen.name());
-                k.login_target = if screen.is_staff() { screen } else { k.login_target };
+                k.login_target = if screen.is_staff() {
+                    screen
+                } else {
+                    k.login_target
+                };
                 k.screen = app::Screen::Login;
             }
             refresh(&w, &k);
@@ -205,17 +295,19 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
     let k = kiosk.borrow();
     let state = window.global::<AppState>();
     state.set_screen(to_slint_screen(k.screen));
-    state.set_staff_name(k.session.current().map(|s| s.name.as_str()).unwrap_or("").into());
+    state.set_staff_name(
+        k.session
+            .current()
+            .map(|s| s.name.as_str())
+            .unwrap_or("")
+            .into(),
+    );
     match k.screen {
         app::Screen::Login => login_adapter::refresh(window, &k),
         app::Screen::SellCatalog => views_adapter::refresh_sell(window, &k),
         app::Screen::GardenHome => views_adapter::refresh_garden(window, &k),
         app::Screen::AdminStaff => admin_adapter::refresh(window, &k),
+        app::Screen::AdminDevices => devices_adapter::refresh(window, &k),
         app::Screen::Home | app::Screen::CompostIdle | app::Screen::ConfigError => {}
     }
-}
-
-/// Re-shows the current screen (after the caller changed an adapter or the kiosk).
-pub fn refresh_public(ui: &Ui) {
-    refresh(&ui.window, &ui.kiosk);
 }

@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
-use slint::Rgb8Pixel;
 use slint::platform::{Platform, WindowAdapter};
+use slint::Rgb8Pixel;
 use slint::{ComponentHandle, PhysicalSize};
 
 use super::{ConfigErrorAdapter, Ui};
@@ -42,16 +42,28 @@ impl Renderer {
     /// Installs the headless platform; fails when a platform is already set.
     pub fn install() -> Result<Renderer, slint::platform::SetPlatformError> {
         let current = Rc::new(RefCell::new(None));
-        slint::platform::set_platform(Box::new(HeadlessPlatform { current: current.clone() }))?;
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            current: current.clone(),
+        }))?;
         Ok(Renderer { current })
     }
 
     /// Builds the kiosk's UI, shows `screen` and draws one frame.
-    pub fn render(&self, kiosk: Kiosk, screen: app::Screen, width: u32, height: u32) -> Result<Frame, slint::PlatformError> {
+    pub fn render(
+        &self,
+        kiosk: Kiosk,
+        screen: app::Screen,
+        width: u32,
+        height: u32,
+    ) -> Result<Frame, slint::PlatformError> {
         let ui = Ui::new(kiosk)?;
         prepare(&ui, screen);
         ui.window.show()?;
-        let adapter = self.current.borrow().clone().ok_or_else(|| slint::PlatformError::from("no window"))?;
+        let adapter = self
+            .current
+            .borrow()
+            .clone()
+            .ok_or_else(|| slint::PlatformError::from("no window"))?;
         adapter.set_size(PhysicalSize::new(width, height));
         slint::platform::update_timers_and_animations();
         let mut pixels = vec![Rgb8Pixel::new(0, 0, 0); (width * height) as usize];
@@ -80,6 +92,20 @@ fn prepare(ui: &Ui, screen: app::Screen) {
                 k.session.assume(p);
             }
         }
+        // A fixed simulated reading (1,234 kg, stable) and ready devices: reproducible images.
+        k.devices = app::devices::DeviceStatus {
+            scale: app::devices::ScaleView::Weight {
+                grams: 1234,
+                stable: true,
+                net: false,
+            },
+            printer: Some(crate::devices::printer::PrinterState {
+                connected: true,
+                ..Default::default()
+            }),
+            scanner: Some(true),
+            ..Default::default()
+        };
         if screen == app::Screen::Login {
             k.login_target = app::Screen::SellCatalog;
         }
@@ -87,10 +113,18 @@ fn prepare(ui: &Ui, screen: app::Screen) {
     }
     if screen == app::Screen::ConfigError {
         let sample = "timezone = \"Europe/Paris\"\n[scale]\nprotocol = \"toledo8217\"\nport = \"/dev/comptoir-scale\"\nbaud = \"fast\"\n";
-        if let Err(e) = crate::config::Config::parse(std::path::Path::new("/etc/comptoir/config.toml"), sample) {
-            ui.window.global::<ConfigErrorAdapter>().set_message(e.to_string().into());
+        if let Err(e) =
+            crate::config::Config::parse(std::path::Path::new("/etc/comptoir/config.toml"), sample)
+        {
+            ui.window
+                .global::<ConfigErrorAdapter>()
+                .set_message(e.to_string().into());
         }
     }
+    let demo = ui.kiosk.borrow().mode == app::RunMode::Demo;
+    ui.window
+        .global::<super::DevicesAdapter>()
+        .set_simulated(demo);
     super::refresh(&ui.window, &ui.kiosk);
 }
 

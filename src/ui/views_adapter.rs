@@ -4,7 +4,9 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::{AppWindow, GardenAdapter, GardenProduct, PricingKind, ProductTile, SellAdapter, Shared};
+use super::{
+    AppWindow, GardenAdapter, GardenProduct, PricingKind, ProductTile, SellAdapter, Shared,
+};
 use crate::app::{catalog, Kiosk};
 use crate::domain::Lang;
 use crate::store::catalog::Pricing;
@@ -52,8 +54,10 @@ pub(super) fn refresh_sell(window: &AppWindow, kiosk: &Kiosk) {
             pricing: pricing_kind(t.pricing),
         })
         .collect();
-    let categories: Vec<slint::SharedString> =
-        catalog::categories(&products).into_iter().map(Into::into).collect();
+    let categories: Vec<slint::SharedString> = catalog::categories(&products)
+        .into_iter()
+        .map(Into::into)
+        .collect();
     sell.set_categories(ModelRc::new(VecModel::from(categories)));
     sell.set_products(ModelRc::new(VecModel::from(tiles)));
 }
@@ -69,7 +73,11 @@ pub(super) fn refresh_garden(window: &AppWindow, kiosk: &Kiosk) {
     let products: Vec<GardenProduct> = catalog::active_products(&kiosk.store)
         .unwrap_or_default()
         .into_iter()
-        .map(|p| GardenProduct { name: p.name.into(), icon: p.icon.into(), code: p.short_code.into() })
+        .map(|p| GardenProduct {
+            name: p.name.into(),
+            icon: p.icon.into(),
+            code: p.short_code.into(),
+        })
         .collect();
     garden.set_plots(ModelRc::new(VecModel::from(plots)));
     garden.set_products(ModelRc::new(VecModel::from(products)));

@@ -7,5 +7,5 @@ set -eu
 cd "$(dirname "$0")/.."
 find . -name '*.slint' -not -path './lang/*' | sort | xargs slint-tr-extractor --package-name comptoir -o lang/comptoir.pot
 for po in lang/*/LC_MESSAGES/comptoir.po; do
-    msgmerge --quiet --update --backup=none --no-wrap "$po" lang/comptoir.pot
+    msgmerge --quiet --update --backup=none --no-wrap --no-fuzzy-matching "$po" lang/comptoir.pot
 done

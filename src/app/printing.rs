@@ -1,0 +1,67 @@
+//! Printing from the kiosk: jobs are encoded for the configured printer and queued in the
+//! database; the printer worker prints them when it can.
+
+use comptoir_hardware::cards::CardPayload;
+use comptoir_hardware::config::PrinterSection;
+use comptoir_hardware::printer::{Receipt, Style};
+
+use super::Kiosk;
+use crate::store::{print_queue, utc_text};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("no printer is configured")]
+    NoPrinter,
+    #[error("database: {0}")]
+    Store(#[from] rusqlite::Error),
+}
+
+/// A test page: the association, accents, €, œ and a QR code, to check a printer's setup.
+pub fn test_receipt(kiosk: &Kiosk) -> Receipt {
+    let now = kiosk.clock.now().with_timezone(&kiosk.config.tz());
+    Receipt::new()
+        .text(
+            kiosk.config.association.name.clone(),
+            Style::center().bold().double(),
+        )
+        .text("Test d'impression", Style::center().bold())
+        .text(now.format("%d/%m/%Y %H:%M").to_string(), Style::center())
+        .separator()
+        .pair("Tomates cœur de bœuf", "4,80 €")
+        .pair("Œufs x6", "2,10 €")
+        .line("àâçéèêëîïôùûü ÀÇÉÈ Œ œ €")
+        .separator()
+        .qr("TEST")
+        .cut()
+}
+
+/// Queues the test page.
+pub fn queue_test_receipt(
+    kiosk: &Kiosk,
+    section: Option<&PrinterSection>,
+) -> Result<(), PrintError> {
+    let section = section.ok_or(PrintError::NoPrinter)?;
+    let bytes = crate::devices::printer::encode(section, &test_receipt(kiosk));
+    print_queue::enqueue(
+        kiosk.store.conn(),
+        "test",
+        &bytes,
+        &utc_text(kiosk.clock.now()),
+    )?;
+    Ok(())
+}
+
+/// The QR text of a valid card of the database, for the demo scanner.
+pub fn some_card_payload(kiosk: &Kiosk) -> Option<String> {
+    let token: String = kiosk
+        .store
+        .conn()
+        .query_row(
+            "SELECT token FROM cards WHERE revoked_utc IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .ok()?;
+    let bytes = crate::store::people::token_bytes(&token)?;
+    Some(CardPayload::from_token(bytes).encode())
+}
