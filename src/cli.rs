@@ -228,6 +228,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
+    return_big_allocations_to_the_system();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let mut cli = Cli::parse();
     match cli.command.take() {
@@ -256,6 +257,18 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// Each PIN check (argon2) allocates 19 MiB. glibc's dynamic mmap threshold would serve the
+/// next such block from the heap after the first is freed, and the heap does not shrink: the
+/// kiosk's memory would grow with every sign-in. A fixed threshold keeps big blocks in their
+/// own mappings, returned to the system when freed.
+fn return_big_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
@@ -466,6 +479,14 @@ fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     let (store, mode) = match &cli.db {
+        // The first start is what a new, empty database shows.
+        None if screen == app::Screen::FirstStart => match Store::open_in_memory() {
+            Ok(s) => (s, RunMode::Live),
+            Err(e) => {
+                eprintln!("comptoir: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        },
         Some(db) => match Store::open(db, Access::ReadOnly) {
             Ok(s) => (s, RunMode::Live),
             Err(e) => return db_error(&e),

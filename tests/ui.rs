@@ -275,10 +275,89 @@ fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
     tap(&ui, "editor-save");
     assert_eq!(label(&ui, "admin-message"), "Saved.");
     let id = staff_id(&ui, "Zeynep");
-    assert!(!all_by_id(&ui, &format!("staff-edit-{id}")).is_empty());
+    let rows = ui
+        .window
+        .global::<comptoir::ui::AdminStaffAdapter>()
+        .get_rows();
+    use slint::Model;
+    assert!(
+        rows.iter()
+            .any(|r| r.id as i64 == id && r.name == "Zeynep" && r.active),
+        "the list shows the new person"
+    );
     // The new person signs in with their PIN.
     tap(&ui, "sign-out");
     tap(&ui, "area-sell");
     sign_in(&ui, "Zeynep", "2580");
     assert_eq!(screen(&ui), Screen::SellCatalog);
+}
+
+#[test]
+fn a_new_database_starts_by_creating_the_administrator() {
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::store::Store::open_in_memory().unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Live, clock);
+    kiosk.language = "en".into();
+    let ui = Ui::new(kiosk).unwrap();
+    assert_eq!(screen(&ui), Screen::FirstStart);
+    assert!(
+        all_by_id(&ui, "demo-badge").is_empty(),
+        "no DEMO badge on a real kiosk"
+    );
+    // No name: refused.
+    tap(&ui, "first-save");
+    assert_eq!(label(&ui, "first-message"), "Type a name.");
+    for key in ["kb-shift", "kb-c", "kb-l", "kb-a", "kb-i", "kb-r", "kb-e"] {
+        tap(&ui, key);
+    }
+    tap(&ui, "kb-done");
+    for d in "97531".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "key-ok");
+    for d in "97531".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "key-ok");
+    assert_eq!(screen(&ui), Screen::AdminStaff);
+    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "Claire");
+    let k = ui.kiosk.borrow();
+    let staff = people::all_staff(k.store.conn()).unwrap();
+    assert_eq!(staff.len(), 1);
+    assert_eq!(staff[0].role, people::Role::Admin);
+}
+
+#[test]
+fn a_keyboard_wedge_scanner_types_cards_that_are_checked() {
+    let ui = start("en");
+    tap(&ui, "area-admin");
+    sign_in(&ui, "Admin", "1234");
+    tap(&ui, "tab-devices");
+    let card = comptoir::app::printing::some_card_payload(&ui.kiosk.borrow()).unwrap();
+    let type_line = |text: &str| {
+        for c in text.chars().chain(std::iter::once('\n')) {
+            let s: slint::SharedString = c.to_string().into();
+            ui.window
+                .window()
+                .dispatch_event(slint::platform::WindowEvent::KeyPressed { text: s.clone() });
+            ui.window
+                .window()
+                .dispatch_event(slint::platform::WindowEvent::KeyReleased { text: s });
+        }
+    };
+    type_line(&card);
+    assert!(
+        label(&ui, "last-scan").starts_with("Card of resident no. "),
+        "{}",
+        label(&ui, "last-scan")
+    );
+    // One letter wrong: the check code refuses it before any look-up.
+    let mut garbled: Vec<char> = card.chars().collect();
+    let i = garbled.len() - 6;
+    garbled[i] = if garbled[i] == 'B' { 'C' } else { 'B' };
+    type_line(&garbled.into_iter().collect::<String>());
+    assert_eq!(label(&ui, "last-scan"), "Misread: show the card again");
+    type_line(&"X".repeat(500));
+    assert_eq!(label(&ui, "last-scan"), "Too long: not one of our cards");
 }

@@ -26,6 +26,7 @@ pub enum Screen {
     AdminStaff,
     AdminDevices,
     ConfigError,
+    FirstStart,
 }
 
 impl Screen {
@@ -39,6 +40,7 @@ impl Screen {
         Screen::AdminStaff,
         Screen::AdminDevices,
         Screen::ConfigError,
+        Screen::FirstStart,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Screen {
             Screen::AdminStaff => "admin.staff",
             Screen::AdminDevices => "admin.devices",
             Screen::ConfigError => "config-error",
+            Screen::FirstStart => "first-start",
         }
     }
 
@@ -65,7 +68,11 @@ impl Screen {
             Screen::GardenHome => Some(Action::Harvest),
             Screen::AdminStaff => Some(Action::ManageStaff),
             Screen::AdminDevices => Some(Action::Devices),
-            Screen::Home | Screen::Login | Screen::CompostIdle | Screen::ConfigError => None,
+            Screen::Home
+            | Screen::Login
+            | Screen::CompostIdle
+            | Screen::ConfigError
+            | Screen::FirstStart => None,
         }
     }
 
@@ -113,7 +120,7 @@ pub enum Navigation {
 impl Kiosk {
     pub fn new(store: Store, config: Config, mode: RunMode, clock: Clock) -> Kiosk {
         let language = config.language.clone();
-        Kiosk {
+        let mut kiosk = Kiosk {
             store,
             config,
             mode,
@@ -123,11 +130,28 @@ impl Kiosk {
             login_target: Screen::Home,
             language,
             devices: devices::DeviceStatus::default(),
+        };
+        if !kiosk.has_staff() {
+            kiosk.screen = Screen::FirstStart;
         }
+        kiosk
+    }
+
+    /// Does anybody work here yet? A new database has nobody until the first admin is made.
+    pub fn has_staff(&self) -> bool {
+        self.store
+            .conn()
+            .query_row("SELECT count(*) FROM staff", [], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
+            .unwrap_or(true)
     }
 
     /// Asks for a screen: staff screens need a signed-in person whose role allows them.
     pub fn navigate(&mut self, to: Screen) -> Navigation {
+        if to.is_staff() && !self.has_staff() {
+            self.screen = Screen::FirstStart;
+            return Navigation::SignInFirst(to);
+        }
         match to.requires() {
             Some(action) if !self.session.may(action) => {
                 self.login_target = to;

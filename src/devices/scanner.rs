@@ -26,6 +26,22 @@ pub enum ScannerEvent {
     },
 }
 
+/// Longer lines are not cards (a card's text is 40 characters).
+pub const MAX_LINE: usize = 128;
+
+/// What a scanned line is: a card's token, or a refusal.
+pub fn scan_event(line: &str) -> ScannerEvent {
+    if line.len() > MAX_LINE {
+        return ScannerEvent::Refused { code: "too_long" };
+    }
+    match decode_scan(line) {
+        Ok(card) => ScannerEvent::Card {
+            token: card.token_hex(),
+        },
+        Err(e) => ScannerEvent::Refused { code: e.as_str() },
+    }
+}
+
 /// Reads scans from a serial scanner until `stop`; reopens the port every second when lost.
 pub fn run(
     port: &Path,

@@ -3,6 +3,7 @@
 
 mod admin_adapter;
 mod devices_adapter;
+mod first_start_adapter;
 mod login_adapter;
 pub mod screenshot;
 mod views_adapter;
@@ -50,6 +51,7 @@ pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
         app::Screen::AdminStaff => Screen::AdminStaff,
         app::Screen::AdminDevices => Screen::AdminDevices,
         app::Screen::ConfigError => Screen::ConfigError,
+        app::Screen::FirstStart => Screen::FirstStart,
     }
 }
 
@@ -63,6 +65,7 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
         Screen::AdminStaff => app::Screen::AdminStaff,
         Screen::AdminDevices => app::Screen::AdminDevices,
         Screen::ConfigError => app::Screen::ConfigError,
+        Screen::FirstStart => app::Screen::FirstStart,
     }
 }
 
@@ -222,10 +225,45 @@ impl Ui {
                 refresh(&w, &kiosk);
             });
         }
+        {
+            // Keyboard-wedge scanners: characters, then Enter. Lines longer than any card are
+            // refused whole, so junk never becomes a token.
+            let kiosk = self.kiosk.clone();
+            let weak = self.window.as_weak();
+            let typed = Rc::new(RefCell::new(String::new()));
+            state.on_key_typed(move |text| {
+                let Some(w) = weak.upgrade() else { return };
+                let mut line = typed.borrow_mut();
+                for c in text.chars() {
+                    if c == '\n' || c == '\r' {
+                        if line.is_empty() {
+                            continue;
+                        }
+                        let event = crate::devices::scanner::scan_event(&line);
+                        line.clear();
+                        {
+                            let mut guard = kiosk.borrow_mut();
+                            let Kiosk { devices, store, .. } = &mut *guard;
+                            devices.apply(crate::devices::DeviceEvent::Scanner(event), store);
+                        }
+                        if kiosk.borrow().screen == app::Screen::AdminDevices {
+                            devices_adapter::refresh(&w, &kiosk.borrow());
+                        }
+                    } else if !c.is_control() && line.len() < crate::devices::scanner::MAX_LINE {
+                        line.push(c);
+                    } else if !c.is_control() {
+                        // Overlong: keep it marked as such until Enter.
+                        line.push(c);
+                        line.truncate(crate::devices::scanner::MAX_LINE + 1);
+                    }
+                }
+            });
+        }
         views_adapter::wire(&self.window, &self.kiosk, &self.idle);
         login_adapter::wire(&self.window, &self.kiosk, &self.idle);
         admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
+        first_start_adapter::wire(&self.window, &self.kiosk);
     }
 
     /// Shows the kiosk's current screen with fresh data.
@@ -308,6 +346,9 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
         app::Screen::GardenHome => views_adapter::refresh_garden(window, &k),
         app::Screen::AdminStaff => admin_adapter::refresh(window, &k),
         app::Screen::AdminDevices => devices_adapter::refresh(window, &k),
-        app::Screen::Home | app::Screen::CompostIdle | app::Screen::ConfigError => {}
+        app::Screen::Home
+        | app::Screen::CompostIdle
+        | app::Screen::ConfigError
+        | app::Screen::FirstStart => {}
     }
 }
