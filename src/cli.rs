@@ -86,6 +86,16 @@ pub enum Command {
     /// Lists serial ports and printers, one a line: `PATH  VID:PID  PRODUCT  ROLE` (`-` where
     /// unknown). Reads sysfs only: never opens or writes to a port.
     Devices,
+    /// The inalterable journal: `journal verify` recomputes the chain and the signatures and
+    /// checks that the sales tables agree with the journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Writes a copy (it says DUPLICATA) of the receipt of the sale or refund SEQ to a PNG or
+    /// an ESC/POS file. Changes nothing.
+    Receipt(ReceiptArgs),
+    /// Exports records as CSV (RFC 4180, header row) or JSON to standard output. Read-only.
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +267,9 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Some(Command::Journal(JournalCommand::Verify)) => journal_verify(&cli),
+        Some(Command::Receipt(a)) => receipt(&cli, &a),
+        Some(Command::Export(ExportCommand::Sales(a))) => export_sales(&cli, &a),
     }
 }
 
@@ -634,4 +647,252 @@ fn printer_simulate(link: &Path, out_dir: &Path, width_dots: u32) -> ExitCode {
         stop,
         &mut std::io::stdout(),
     ))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Prints `intact: N entries` (exit 0) or `broken: seq N: REASON` (exit 1). Opens the
+    /// database read-only.
+    Verify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReceiptMode {
+    /// The receipt as an image (`GS v 0`).
+    Raster,
+    /// ESC/POS text (Windows-1252) with a native QR code.
+    Text,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("output").required(true).args(["png", "escpos"])))]
+pub struct ReceiptArgs {
+    /// The journal seq of the sale or refund (its ticket number).
+    pub seq: i64,
+    /// Write the receipt as a PNG image (the raster picture).
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Write the ESC/POS bytes the printer would get.
+    #[arg(long, value_name = "FILE")]
+    pub escpos: Option<PathBuf>,
+    /// ESC/POS mode (default: the configured printer's, else raster).
+    #[arg(long, value_enum)]
+    pub mode: Option<ReceiptMode>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Sales and refunds, one row per line; training tickets are left out.
+    Sales(ExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// First local date, inclusive.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<NaiveDate>,
+    /// Last local date, inclusive.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+}
+
+/// The database of a read-only command: `--db` is required; never created or migrated.
+fn open_read_only(cli: &Cli, command: &str) -> Result<(PathBuf, Store), ExitCode> {
+    let Some(db) = &cli.db else {
+        eprintln!("comptoir: {command} needs --db PATH");
+        return Err(ExitCode::from(EXIT_USAGE));
+    };
+    match Store::open(db, Access::ReadOnly) {
+        Ok(s) => Ok((db.clone(), s)),
+        Err(e) => Err(db_error(&e)),
+    }
+}
+
+/// The config of a maintenance command (the default one when there is no file).
+fn config_or_default(cli: &Cli) -> Result<Config, ExitCode> {
+    match find_config(cli).as_deref().map(Config::load).transpose() {
+        Ok(c) => Ok(c.unwrap_or_default()),
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            Err(ExitCode::from(EXIT_FAILED))
+        }
+    }
+}
+
+fn journal_verify(cli: &Cli) -> ExitCode {
+    use crate::store::journal::{self, JournalError};
+    use crate::store::sales::{self, SalesError};
+    let (db, store) = match open_read_only(cli, "journal verify") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let report = match journal::verify(store.conn()) {
+        Ok(r) => r,
+        Err(JournalError::Broken { seq, reason }) => {
+            println!("broken: seq {seq}: {reason}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Err(e) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    match sales::check_tables_agree(store.conn()) {
+        Ok(()) => {}
+        Err(SalesError::Disagree { seq, reason }) => {
+            println!("broken: seq {seq}: {reason}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Err(e) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    }
+    println!("intact: {} entries", report.entries);
+    ExitCode::SUCCESS
+}
+
+fn receipt(cli: &Cli, a: &ReceiptArgs) -> ExitCode {
+    use comptoir_hardware::printer::{encode_text, CodePage, Mode, Paper, Renderer};
+    let (_, store) = match open_read_only(cli, "receipt") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let config = match config_or_default(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let entry = match crate::store::journal::entry(store.conn(), a.seq) {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            eprintln!("comptoir: no journal entry {}", a.seq);
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    // The receipt is printed from the journal entry itself, the inalterable record.
+    let sale = match crate::store::sales::StoredSale::from_entry(&entry) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("comptoir: entry {} is not a sale or refund ({e})", a.seq);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    // No VAT-franchise setting exists yet: the VAT breakdown is printed.
+    let document = app::receipt::receipt_for(&sale, &config.association, false, true, config.tz());
+    let paper = config
+        .printer
+        .as_ref()
+        .and_then(|p| p.paper())
+        .unwrap_or(Paper::Mm80);
+    let renderer = || Renderer::new(crate::devices::RECEIPT_FONT, paper);
+    let (out, bytes) = match (&a.png, &a.escpos) {
+        (Some(png), _) => match renderer() {
+            Ok(r) => (png, r.render(&document).to_png()),
+            Err(e) => {
+                eprintln!("comptoir: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+        },
+        (None, Some(escpos)) => {
+            let mode = match a.mode {
+                Some(ReceiptMode::Raster) => Mode::Raster,
+                Some(ReceiptMode::Text) => Mode::Text,
+                None => config
+                    .printer
+                    .as_ref()
+                    .map(|p| p.mode())
+                    .unwrap_or(Mode::Raster),
+            };
+            let bytes = match mode {
+                Mode::Text => encode_text(&document, paper, CodePage::Wpc1252),
+                Mode::Raster => match renderer() {
+                    Ok(r) => r.encode(&document),
+                    Err(e) => {
+                        eprintln!("comptoir: {e}");
+                        return ExitCode::from(EXIT_FAILED);
+                    }
+                },
+            };
+            (escpos, bytes)
+        }
+        (None, None) => {
+            eprintln!("comptoir: receipt needs --png FILE or --escpos FILE");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if let Err(e) = std::fs::write(out, bytes) {
+        eprintln!("comptoir: {}: {e}", out.display());
+        return ExitCode::from(EXIT_FAILED);
+    }
+    println!("wrote receipt {} {}", a.seq, out.display());
+    ExitCode::SUCCESS
+}
+
+fn export_sales(cli: &Cli, a: &ExportArgs) -> ExitCode {
+    if let (Some(from), Some(to)) = (a.from, a.to) {
+        if from > to {
+            eprintln!("comptoir: --from {from} is after --to {to}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    let (db, store) = match open_read_only(cli, "export") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let config = match config_or_default(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rows = match crate::store::sales::export_rows(store.conn(), a.from, a.to, config.tz()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    let written = match a.format {
+        ExportFormat::Json => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer(&mut out, &rows)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    use std::io::Write;
+                    writeln!(out).map_err(|e| e.to_string())
+                })
+        }
+        ExportFormat::Csv => write_csv(crate::store::sales::EXPORT_COLUMNS, &rows),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// RFC 4180: CRLF line ends, a header row (also when there are no rows), fields quoted when
+/// needed.
+fn write_csv<T: serde::Serialize>(header: &[&str], rows: &[T]) -> Result<(), String> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .has_headers(false)
+        .from_writer(std::io::stdout().lock());
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for row in rows {
+        w.serialize(row).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
 }

@@ -30,6 +30,8 @@ pub enum SeedError {
     NotEmpty,
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Sales(#[from] crate::store::sales::SalesError),
 }
 
 /// One catalogue line of the demo garden.
@@ -294,5 +296,158 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
         people::issue_card(&tx, id, &people::token_text(&token), &when)?;
     }
     tx.commit()?;
+    seed_sales(store, options)?;
+    Ok(())
+}
+
+/// Sales over the period through the cart and `store::sales`, as the stall makes them:
+/// market days on Wednesday and Saturday mornings, 20 to 60 tickets each, weighed and piece
+/// lines, now and then a "divers" line or a manual weight, end-of-market discounts, cash,
+/// card, cheque and mixes, a few refunds, and two training tickets on the first market day.
+/// Its own random generator keeps the rows seeded before it unchanged; one transaction a day.
+fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
+    use crate::domain::cart::{Cart, Discount, LineKind, PaymentMethod, PaymentPolicy};
+    use crate::store::sales::{self, SaleContext};
+    use chrono::{Datelike, Weekday};
+
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed.wrapping_add(0x5a1e_5eed));
+    let products = catalog::active_products(store.conn())?;
+    let staff = people::active_staff(store.conn())?;
+    let sellers: Vec<_> = staff.iter().filter(|s| s.role == Role::Seller).collect();
+    let lead = staff.iter().find(|s| s.role == Role::GardenLead);
+    if products.is_empty() || sellers.is_empty() {
+        return Ok(());
+    }
+    let when = |date: NaiveDate, seconds: u32| {
+        let local =
+            date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::seconds(i64::from(seconds));
+        options
+            .tz
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+    };
+    let no_credits = PaymentPolicy::default();
+    let mut first_market_day = true;
+    for offset in (0..i64::from(options.days)).rev() {
+        let day = options.until - Duration::days(offset);
+        if !matches!(day.weekday(), Weekday::Wed | Weekday::Sat) {
+            continue;
+        }
+        let seller = sellers[rng.gen_range(0..sellers.len())];
+        let ctx = SaleContext {
+            cashier_id: seller.id,
+            cashier_name: seller.name.clone(),
+            cash_session: None,
+            training: false,
+        };
+        let tickets = rng.gen_range(20..=60);
+        // 8:30 to 12:45, one ticket at a time.
+        let mut times: Vec<u32> = (0..tickets)
+            .map(|_| rng.gen_range(8 * 3600 + 1800..12 * 3600 + 2700))
+            .collect();
+        times.sort_unstable();
+        let tx = store.conn_mut().transaction()?;
+        if first_market_day {
+            first_market_day = false;
+            let training = SaleContext {
+                training: true,
+                ..ctx.clone()
+            };
+            for minute in [0, 5] {
+                let mut cart = Cart::new(seller.id);
+                let p = &products[rng.gen_range(0..products.len())];
+                cart.add_line(p.id, p.name.clone(), 550, LineKind::Divers { cents: 100 })
+                    .map_err(sales::SalesError::from)?;
+                let total = cart.totals().map_err(sales::SalesError::from)?.total;
+                cart.add_payment(PaymentMethod::Cash, total, &no_credits)
+                    .map_err(sales::SalesError::from)?;
+                let sale = cart.close_paid().map_err(sales::SalesError::from)?;
+                sales::record_sale(&tx, &sale, &training, when(day, 8 * 3600 + minute * 60))?;
+            }
+        }
+        let mut today: Vec<i64> = Vec::new();
+        for &t in &times {
+            let mut cart = Cart::new(seller.id);
+            for _ in 0..rng.gen_range(1..=5) {
+                if rng.gen_ratio(1, 30) {
+                    let (label, cents, vat) = [
+                        ("Confiture maison", 450, 550),
+                        ("Plant de tomate", 200, 1000),
+                        ("Sac en toile", 300, 2000),
+                    ][rng.gen_range(0..3)];
+                    cart.add_line(0, label, vat, LineKind::Divers { cents })
+                        .map_err(sales::SalesError::from)?;
+                    continue;
+                }
+                let p = &products[rng.gen_range(0..products.len())];
+                let kind = match p.pricing {
+                    Pricing::PerKg => LineKind::Weighed {
+                        grams: rng.gen_range(150..=2500),
+                        cents_per_kg: p.price_cents,
+                        manual: rng.gen_ratio(1, 50),
+                    },
+                    Pricing::PerPiece | Pricing::PerBunch => LineKind::Piece {
+                        qty: rng.gen_range(1..=4),
+                        unit_cents: p.price_cents,
+                        avg_weight_g: p.avg_weight_g,
+                    },
+                };
+                let vat = u32::try_from(p.vat_bp).unwrap_or(550);
+                cart.add_line(p.id, p.name.clone(), vat, kind)
+                    .map_err(sales::SalesError::from)?;
+            }
+            // End of market: what is left goes cheaper.
+            if t > 12 * 3600 + 900 && rng.gen_ratio(1, 3) {
+                if let Some(lead) = lead {
+                    let bp = [1000, 1500, 2000][rng.gen_range(0..3)];
+                    cart.set_cart_discount(Discount::percent(bp, lead.id))
+                        .map_err(sales::SalesError::from)?;
+                }
+            }
+            let total = cart.totals().map_err(sales::SalesError::from)?.total;
+            let roll = rng.gen_range(0..100);
+            let mut pay = |method, cents| {
+                cart.add_payment(method, cents, &no_credits)
+                    .map_err(sales::SalesError::from)
+            };
+            if roll < 55 {
+                // Cash: the exact sum, or the next note or coin up.
+                let given = if rng.gen_ratio(1, 4) {
+                    total
+                } else {
+                    let step = [100, 500, 1000, 2000, 5000]
+                        .into_iter()
+                        .find(|s| *s * 2 > total)
+                        .unwrap_or(5000);
+                    total.div_euclid(step) * step + step
+                };
+                pay(PaymentMethod::Cash, given)?;
+            } else if roll < 85 {
+                pay(PaymentMethod::Card, total)?;
+            } else if roll < 92 || total < 400 {
+                pay(PaymentMethod::Cheque, total)?;
+            } else {
+                let cash = total / 200 * 100;
+                pay(PaymentMethod::Cash, cash)?;
+                pay(PaymentMethod::Card, total - cash)?;
+            }
+            let sale = cart.close_paid().map_err(sales::SalesError::from)?;
+            let entry = sales::record_sale(&tx, &sale, &ctx, when(day, t))?;
+            today.push(entry.seq);
+        }
+        // A few refunds, after the market.
+        if !today.is_empty() && rng.gen_ratio(1, 3) {
+            let seq = today[rng.gen_range(0..today.len())];
+            let lines: Vec<u32> = match sales::sale(&tx, seq)? {
+                Some(s) if rng.gen_ratio(1, 3) || s.lines.len() == 1 => Vec::new(),
+                Some(s) => vec![s.lines[rng.gen_range(0..s.lines.len())].line_no],
+                None => Vec::new(),
+            };
+            sales::record_refund(&tx, seq, &lines, &ctx, when(day, 13 * 3600))?;
+        }
+        tx.commit()?;
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod clock;
 pub mod devices;
 pub mod printing;
+pub mod receipt;
 pub mod roles;
 pub mod session;
 pub mod staff;

@@ -147,6 +147,77 @@ pub const MIGRATIONS: &[&str] = &[
             '0000000000000000000000000000000000000000000000000000000000000000');
     END;
     "#,
+    // 6: sales and refunds as rows (see store::sales), keyed by their journal entry
+    // (kiosk_id, seq): the ticket number is the seq. The journal payload is the record; these
+    // ledgers are for reading, receipts and exports, and `journal verify` checks that they say
+    // what the payloads say. Rows are only added.
+    r#"
+    CREATE TABLE sales (
+        kiosk_id            TEXT NOT NULL,
+        seq                 INTEGER NOT NULL,
+        kind                TEXT NOT NULL CHECK (kind IN ('sale', 'refund')),
+        time_utc            TEXT NOT NULL,
+        cashier_id          INTEGER NOT NULL,
+        cashier_name        TEXT NOT NULL,
+        cash_session_id     INTEGER,
+        total_cents         INTEGER NOT NULL,
+        paid_cents          INTEGER NOT NULL,
+        change_cents        INTEGER NOT NULL CHECK (change_cents >= 0),
+        cart_discount_kind  TEXT CHECK (cart_discount_kind IN ('percent', 'amount')),
+        cart_discount_value INTEGER,
+        cart_discount_by    INTEGER,
+        training            INTEGER NOT NULL CHECK (training IN (0, 1)),
+        refund_of           INTEGER,                -- a refund: the seq of the sale
+        PRIMARY KEY (kiosk_id, seq),
+        FOREIGN KEY (kiosk_id, seq) REFERENCES journal(kiosk_id, seq),
+        CHECK ((kind = 'refund') = (refund_of IS NOT NULL))
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX sales_by_time ON sales(time_utc);
+    CREATE INDEX sales_by_refund_of ON sales(kiosk_id, refund_of) WHERE refund_of IS NOT NULL;
+    CREATE TABLE sale_lines (
+        kiosk_id            TEXT NOT NULL,
+        seq                 INTEGER NOT NULL,
+        line_no             INTEGER NOT NULL CHECK (line_no >= 1),
+        product_id          INTEGER,                -- NULL: a "divers" line
+        label               TEXT NOT NULL,
+        kind                TEXT NOT NULL CHECK (kind IN ('weighed', 'piece', 'divers')),
+        grams               INTEGER,                -- measured, or qty x average weight
+        qty                 INTEGER,                -- pieces or bunches
+        unit_cents          INTEGER NOT NULL,       -- per kg, per piece, or the typed price
+        manual_weight       INTEGER NOT NULL CHECK (manual_weight IN (0, 1)),
+        amount_cents        INTEGER NOT NULL,       -- before discounts
+        discount_kind       TEXT CHECK (discount_kind IN ('percent', 'amount')),
+        discount_value      INTEGER,
+        discount_by         INTEGER,
+        discount_cents      INTEGER NOT NULL,
+        cart_discount_cents INTEGER NOT NULL,
+        net_cents           INTEGER NOT NULL,
+        vat_bp              INTEGER NOT NULL CHECK (vat_bp BETWEEN 0 AND 10000),
+        PRIMARY KEY (kiosk_id, seq, line_no),
+        FOREIGN KEY (kiosk_id, seq) REFERENCES sales(kiosk_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE sale_payments (
+        kiosk_id     TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        position     INTEGER NOT NULL CHECK (position >= 1),
+        method       TEXT NOT NULL CHECK (method IN ('cash', 'card', 'cheque', 'credits')),
+        amount_cents INTEGER NOT NULL,
+        PRIMARY KEY (kiosk_id, seq, position),
+        FOREIGN KEY (kiosk_id, seq) REFERENCES sales(kiosk_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TRIGGER sales_no_update BEFORE UPDATE ON sales
+        BEGIN SELECT RAISE(ABORT, 'sales is append-only'); END;
+    CREATE TRIGGER sales_no_delete BEFORE DELETE ON sales
+        BEGIN SELECT RAISE(ABORT, 'sales is append-only'); END;
+    CREATE TRIGGER sale_lines_no_update BEFORE UPDATE ON sale_lines
+        BEGIN SELECT RAISE(ABORT, 'sale_lines is append-only'); END;
+    CREATE TRIGGER sale_lines_no_delete BEFORE DELETE ON sale_lines
+        BEGIN SELECT RAISE(ABORT, 'sale_lines is append-only'); END;
+    CREATE TRIGGER sale_payments_no_update BEFORE UPDATE ON sale_payments
+        BEGIN SELECT RAISE(ABORT, 'sale_payments is append-only'); END;
+    CREATE TRIGGER sale_payments_no_delete BEFORE DELETE ON sale_payments
+        BEGIN SELECT RAISE(ABORT, 'sale_payments is append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@ pub mod meta;
 pub mod migrations;
 pub mod people;
 pub mod print_queue;
+pub mod sales;
 
 use std::path::{Path, PathBuf};
 
