@@ -7,6 +7,7 @@ pub mod devices;
 pub mod printing;
 pub mod receipt;
 pub mod roles;
+pub mod sell;
 pub mod session;
 pub mod staff;
 
@@ -22,6 +23,10 @@ pub enum Screen {
     Home,
     Login,
     SellCatalog,
+    SellWeigh,
+    SellCart,
+    SellPay,
+    SellReceipt,
     CompostIdle,
     GardenHome,
     AdminStaff,
@@ -36,6 +41,10 @@ impl Screen {
         Screen::Home,
         Screen::Login,
         Screen::SellCatalog,
+        Screen::SellWeigh,
+        Screen::SellCart,
+        Screen::SellPay,
+        Screen::SellReceipt,
         Screen::CompostIdle,
         Screen::GardenHome,
         Screen::AdminStaff,
@@ -49,6 +58,10 @@ impl Screen {
             Screen::Home => "home",
             Screen::Login => "login",
             Screen::SellCatalog => "sell.catalog",
+            Screen::SellWeigh => "sell.weigh",
+            Screen::SellCart => "sell.cart",
+            Screen::SellPay => "sell.pay",
+            Screen::SellReceipt => "sell.receipt",
             Screen::CompostIdle => "compost.idle",
             Screen::GardenHome => "garden.home",
             Screen::AdminStaff => "admin.staff",
@@ -65,7 +78,11 @@ impl Screen {
     /// What a person must be allowed to do to see this screen; `None` for resident screens.
     pub fn requires(self) -> Option<Action> {
         match self {
-            Screen::SellCatalog => Some(Action::Sell),
+            Screen::SellCatalog
+            | Screen::SellWeigh
+            | Screen::SellCart
+            | Screen::SellPay
+            | Screen::SellReceipt => Some(Action::Sell),
             Screen::GardenHome => Some(Action::Harvest),
             Screen::AdminStaff => Some(Action::ManageStaff),
             Screen::AdminDevices => Some(Action::Devices),
@@ -107,6 +124,8 @@ pub struct Kiosk {
     pub language: String,
     /// What the devices last reported.
     pub devices: devices::DeviceStatus,
+    /// Every seller's cart and the scale's weighing guard.
+    pub sell: sell::Sell,
 }
 
 /// Where a navigation request ends.
@@ -131,11 +150,32 @@ impl Kiosk {
             login_target: Screen::Home,
             language,
             devices: devices::DeviceStatus::default(),
+            sell: sell::Sell::default(),
         };
+        if let Some(scale) = &kiosk.config.scale {
+            let mut m = crate::domain::metrology::MetrologyConfig::default();
+            if let Some(min) = scale.min_net_g {
+                m.min_net_g = min;
+            }
+            if let Some(cap) = scale.capacity_g {
+                m.capacity_g = cap;
+            }
+            kiosk.sell = sell::Sell::with_metrology(m);
+        }
         if !kiosk.has_staff() {
             kiosk.screen = Screen::FirstStart;
         }
         kiosk
+    }
+
+    /// A device worker's report: updates what the screens show and feeds the weighing guard
+    /// every scale reading (the return to zero is watched even when nobody is weighing).
+    pub fn apply_device_event(&mut self, event: crate::devices::DeviceEvent) {
+        let from_scale = matches!(event, crate::devices::DeviceEvent::Scale(_));
+        self.devices.apply(event, &self.store);
+        if from_scale {
+            self.sell.observe(self.devices.scale);
+        }
     }
 
     /// Does anybody work here yet? A new database has nobody until the first admin is made.

@@ -14,6 +14,8 @@ pub enum PrintError {
     NoPrinter,
     #[error("database: {0}")]
     Store(#[from] rusqlite::Error),
+    #[error("sale: {0}")]
+    Sale(String),
 }
 
 /// A test page: the association, accents, €, œ and a QR code, to check a printer's setup.
@@ -64,4 +66,27 @@ pub fn some_card_payload(kiosk: &Kiosk) -> Option<String> {
         .ok()?;
     let bytes = crate::store::people::token_bytes(&token)?;
     Some(CardPayload::from_token(bytes).encode())
+}
+
+/// Queues the receipt of the sale recorded at journal `seq` (the customer asked for it). The
+/// sale is already committed: the printer can only delay the paper, never the sale.
+pub fn queue_receipt(kiosk: &Kiosk, section: &PrinterSection, seq: i64) -> Result<(), PrintError> {
+    let sale = crate::store::sales::sale(kiosk.store.conn(), seq)
+        .map_err(|e| PrintError::Sale(e.to_string()))?
+        .ok_or_else(|| PrintError::Sale(format!("no sale at seq {seq}")))?;
+    let receipt = super::receipt::receipt_for(
+        &sale,
+        &kiosk.config.association,
+        false,
+        false,
+        kiosk.config.tz(),
+    );
+    let bytes = crate::devices::printer::encode(section, &receipt);
+    print_queue::enqueue(
+        kiosk.store.conn(),
+        &format!("ticket {seq}"),
+        &bytes,
+        &utc_text(kiosk.clock.now()),
+    )?;
+    Ok(())
 }

@@ -152,7 +152,9 @@ impl Devices {
     /// Demo mode: simulators on pseudo-terminals in a private folder, and the real drivers
     /// on them. Receipts the simulated printer prints land in `receipts_dir` as PNG and text.
     pub fn start_demo(db: &Path, receipts_dir: &Path) -> std::io::Result<Devices> {
-        let dir = std::env::temp_dir().join(format!("comptoir-demo-{}", std::process::id()));
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("comptoir-demo-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         std::fs::create_dir_all(receipts_dir)?;
         let scale_link = dir.join("scale");

@@ -6,6 +6,7 @@ mod devices_adapter;
 mod first_start_adapter;
 mod login_adapter;
 pub mod screenshot;
+mod sell_adapter;
 mod views_adapter;
 
 use std::cell::RefCell;
@@ -29,13 +30,16 @@ pub type Shared = Rc<RefCell<Kiosk>>;
 /// Languages the UI offers, each by its own name.
 pub const LANGUAGES: &[(&str, &str)] = &[("fr", "Français"), ("en", "English")];
 
-/// Switches the bundled translation. English is the source language.
+/// Switches the bundled translation. English is the source language. A language without a
+/// translation yet falls back to French, the kiosk's default, rather than to whatever the
+/// machine's locale picked.
 pub fn select_language(code: &str) -> bool {
     let bundle = if code == "en" { "" } else { code };
     match slint::select_bundled_translation(bundle) {
         Ok(()) => true,
         Err(e) => {
-            log::warn!("language {code}: {e}");
+            log::warn!("language {code}: {e}; showing French");
+            let _ = slint::select_bundled_translation("fr");
             false
         }
     }
@@ -46,6 +50,10 @@ pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
         app::Screen::Home => Screen::Home,
         app::Screen::Login => Screen::Login,
         app::Screen::SellCatalog => Screen::SellCatalog,
+        app::Screen::SellWeigh => Screen::SellWeigh,
+        app::Screen::SellCart => Screen::SellCart,
+        app::Screen::SellPay => Screen::SellPay,
+        app::Screen::SellReceipt => Screen::SellReceipt,
         app::Screen::CompostIdle => Screen::CompostIdle,
         app::Screen::GardenHome => Screen::GardenHome,
         app::Screen::AdminStaff => Screen::AdminStaff,
@@ -60,6 +68,10 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
         Screen::Home => app::Screen::Home,
         Screen::Login => app::Screen::Login,
         Screen::SellCatalog => app::Screen::SellCatalog,
+        Screen::SellWeigh => app::Screen::SellWeigh,
+        Screen::SellCart => app::Screen::SellCart,
+        Screen::SellPay => app::Screen::SellPay,
+        Screen::SellReceipt => app::Screen::SellReceipt,
         Screen::CompostIdle => app::Screen::CompostIdle,
         Screen::GardenHome => app::Screen::GardenHome,
         Screen::AdminStaff => app::Screen::AdminStaff,
@@ -145,18 +157,15 @@ impl Ui {
                     }
                     {
                         let mut guard = k.borrow_mut();
-                        let Kiosk {
-                            devices: status,
-                            store,
-                            ..
-                        } = &mut *guard;
                         for e in events {
-                            status.apply(e, store);
+                            guard.apply_device_event(e);
                         }
                     }
                     if let Some(w) = weak.upgrade() {
-                        if k.borrow().screen == app::Screen::AdminDevices {
-                            devices_adapter::refresh(&w, &k.borrow());
+                        match k.borrow().screen {
+                            app::Screen::AdminDevices => devices_adapter::refresh(&w, &k.borrow()),
+                            app::Screen::SellWeigh => sell_adapter::refresh_weigh(&w, &k.borrow()),
+                            _ => {}
                         }
                     }
                 },
@@ -241,11 +250,9 @@ impl Ui {
                         }
                         let event = crate::devices::scanner::scan_event(&line);
                         line.clear();
-                        {
-                            let mut guard = kiosk.borrow_mut();
-                            let Kiosk { devices, store, .. } = &mut *guard;
-                            devices.apply(crate::devices::DeviceEvent::Scanner(event), store);
-                        }
+                        kiosk
+                            .borrow_mut()
+                            .apply_device_event(crate::devices::DeviceEvent::Scanner(event));
                         if kiosk.borrow().screen == app::Screen::AdminDevices {
                             devices_adapter::refresh(&w, &kiosk.borrow());
                         }
@@ -260,6 +267,7 @@ impl Ui {
             });
         }
         views_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        sell_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         login_adapter::wire(&self.window, &self.kiosk, &self.idle);
         admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
@@ -343,6 +351,10 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
     match k.screen {
         app::Screen::Login => login_adapter::refresh(window, &k),
         app::Screen::SellCatalog => views_adapter::refresh_sell(window, &k),
+        app::Screen::SellWeigh
+        | app::Screen::SellCart
+        | app::Screen::SellPay
+        | app::Screen::SellReceipt => sell_adapter::refresh(window, &k),
         app::Screen::GardenHome => views_adapter::refresh_garden(window, &k),
         app::Screen::AdminStaff => admin_adapter::refresh(window, &k),
         app::Screen::AdminDevices => devices_adapter::refresh(window, &k),

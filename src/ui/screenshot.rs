@@ -106,6 +106,7 @@ fn prepare(ui: &Ui, screen: app::Screen) {
             scanner: Some(true),
             ..Default::default()
         };
+        stage_sale(&mut k, screen);
         if screen == app::Screen::Login {
             k.login_target = app::Screen::SellCatalog;
         }
@@ -126,6 +127,50 @@ fn prepare(ui: &Ui, screen: app::Screen) {
         .global::<super::DevicesAdapter>()
         .set_simulated(demo);
     super::refresh(&ui.window, &ui.kiosk);
+}
+
+/// The selling screens show a sale in progress: tomatoes "cœur de bœuf" on the scale (the
+/// fixed 1,234 kg), two salads, a 10 € note; the confirmation shows that sale recorded (in the
+/// built-in demo database; a read-only `--db` cannot record it and shows the cart instead).
+fn stage_sale(k: &mut Kiosk, screen: app::Screen) {
+    use app::sell;
+    use app::Screen::*;
+    if !matches!(
+        screen,
+        SellWeigh | SellCart | SellPay | SellReceipt | SellCatalog
+    ) {
+        return;
+    }
+    let find = |k: &Kiosk, code: &str| {
+        crate::store::catalog::active_products(k.store.conn())
+            .ok()
+            .and_then(|ps| ps.into_iter().find(|p| p.short_code == code).or(None))
+            .map(|p| p.id)
+    };
+    let (Some(tomatoes), Some(salad)) = (find(k, "TCB"), find(k, "SAL")) else {
+        return;
+    };
+    let result = (|| -> Result<(), sell::SellError> {
+        if screen == SellWeigh {
+            sell::choose(k, tomatoes)?;
+            return Ok(());
+        }
+        sell::choose(k, tomatoes)?;
+        sell::add_weighed(k)?;
+        sell::choose(k, salad)?;
+        sell::qty_digit(k, '2')?;
+        sell::add_pieces(k)?;
+        if matches!(screen, SellPay | SellReceipt) {
+            sell::pay_quick(k, 1000)?;
+        }
+        if screen == SellReceipt {
+            sell::pay(k, crate::domain::cart::PaymentMethod::Cash)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        log::warn!("screenshot {}: {e}", screen.name());
+    }
 }
 
 /// Encodes an RGB frame as PNG.

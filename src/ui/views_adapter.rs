@@ -24,6 +24,23 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
     let weak = window.as_weak();
     let k = kiosk.clone();
     let idle = idle.clone();
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        sell.on_product_chosen(move |id| {
+            let Some(w) = weak.upgrade() else { return };
+            let chosen = crate::app::sell::choose(&mut k.borrow_mut(), i64::from(id));
+            match chosen {
+                Ok(_) => {
+                    k.borrow_mut().navigate(crate::app::Screen::SellWeigh);
+                }
+                Err(e) => log::warn!("product {id}: {e}"),
+            }
+            super::touched(&w, &k, &idle);
+            super::refresh(&w, &k);
+        });
+    }
     sell.on_category_chosen(move |code| {
         let Some(w) = weak.upgrade() else { return };
         w.global::<SellAdapter>().set_category(code);
@@ -60,6 +77,7 @@ pub(super) fn refresh_sell(window: &AppWindow, kiosk: &Kiosk) {
         .collect();
     sell.set_categories(ModelRc::new(VecModel::from(categories)));
     sell.set_products(ModelRc::new(VecModel::from(tiles)));
+    super::sell_adapter::refresh_cart(window, kiosk);
 }
 
 pub(super) fn refresh_garden(window: &AppWindow, kiosk: &Kiosk) {

@@ -1,0 +1,422 @@
+//! Selling at the stall: choose a product, weigh it (or count it), build the cart, take the
+//! payment, commit the sale with its journal entry before anything is printed.
+//!
+//! Each seller has their own cart. When the staff screen locks (timeout) or another seller
+//! signs in, the cart stays parked under its seller and comes back when they sign in again.
+//! The weighing guard belongs to the scale, not to a cart: it sees every reading, so the same
+//! load is never sold twice, whoever sells it.
+
+use std::collections::HashMap;
+
+use super::devices::ScaleView;
+use super::roles::Action;
+use super::session::Denied;
+use super::Kiosk;
+use crate::domain::cart::{Cart, CartError, LineKind, PaymentMethod, PaymentPolicy};
+use crate::domain::metrology::{
+    MetrologyConfig, ScaleFault, ScaleReading, ScaleState, WeighGuard, WeighRefusal,
+};
+use crate::store::catalog::{self, Pricing, Product};
+
+/// What the seller is doing with a chosen product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub product: Product,
+    /// Digits typed on the keypad: a quantity (pieces, bunches).
+    pub qty_digits: String,
+}
+
+/// One seller's work in progress.
+#[derive(Debug, Clone)]
+pub struct SellerCart {
+    pub cart: Cart,
+    pub chosen: Option<Chosen>,
+    /// Amount typed on the payment keypad, in cents.
+    pub pay_digits: String,
+}
+
+impl SellerCart {
+    fn new(seller: i64) -> SellerCart {
+        SellerCart {
+            cart: Cart::new(seller),
+            chosen: None,
+            pay_digits: String::new(),
+        }
+    }
+}
+
+/// The last sale, for the confirmation screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    pub seq: i64,
+    pub total: i64,
+    pub change: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SellError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("cart: {0:?}")]
+    Cart(CartError),
+    #[error("weighing refused: {0:?}")]
+    Weigh(WeighRefusal),
+    #[error("no product chosen")]
+    NothingChosen,
+    #[error("unknown or retired product")]
+    UnknownProduct,
+    #[error("this product is sold by weight")]
+    NeedsScale,
+    #[error("quantity must be 1 to 999")]
+    BadQuantity,
+    #[error("amount: {0}")]
+    BadAmount(String),
+    #[error("the clock is earlier than the last recorded entry")]
+    ClockBehind,
+    #[error("database: {0}")]
+    Store(String),
+}
+
+impl SellError {
+    /// A stable token for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SellError::Denied(_) => "not_allowed",
+            SellError::Cart(e) => e.code(),
+            SellError::Weigh(r) => r.code(),
+            SellError::NothingChosen => "nothing_chosen",
+            SellError::UnknownProduct => "unknown_product",
+            SellError::NeedsScale => "needs_scale",
+            SellError::BadQuantity => "bad_quantity",
+            SellError::BadAmount(_) => "bad_amount",
+            SellError::ClockBehind => "clock_behind",
+            SellError::Store(_) => "store",
+        }
+    }
+}
+
+impl From<CartError> for SellError {
+    fn from(e: CartError) -> Self {
+        SellError::Cart(e)
+    }
+}
+
+impl From<rusqlite::Error> for SellError {
+    fn from(e: rusqlite::Error) -> Self {
+        SellError::Store(e.to_string())
+    }
+}
+
+/// The selling state of the kiosk: the scale's guard and every seller's cart.
+#[derive(Debug)]
+pub struct Sell {
+    pub guard: WeighGuard,
+    carts: HashMap<i64, SellerCart>,
+    pub last_done: Option<Done>,
+}
+
+impl Default for Sell {
+    fn default() -> Self {
+        Sell {
+            guard: WeighGuard::new(MetrologyConfig::default()),
+            carts: HashMap::new(),
+            last_done: None,
+        }
+    }
+}
+
+/// The scale's last report as the weighing rules see it.
+pub fn scale_state(view: ScaleView) -> ScaleState {
+    match view {
+        ScaleView::Weight { grams, stable, net } => Ok(ScaleReading { grams, stable, net }),
+        ScaleView::Error(code) => Err(ScaleFault::from_code(code).unwrap_or(ScaleFault::Garbage)),
+        ScaleView::Absent | ScaleView::Disconnected | ScaleView::Waiting => {
+            Err(ScaleFault::Disconnected)
+        }
+    }
+}
+
+impl Sell {
+    pub fn with_metrology(config: MetrologyConfig) -> Sell {
+        Sell {
+            guard: WeighGuard::new(config),
+            ..Sell::default()
+        }
+    }
+
+    /// The signed-in seller's cart (made when they first sell; parked while they are away).
+    pub fn cart_of(&mut self, seller: i64) -> &mut SellerCart {
+        self.carts
+            .entry(seller)
+            .or_insert_with(|| SellerCart::new(seller))
+    }
+
+    pub fn peek(&self, seller: i64) -> Option<&SellerCart> {
+        self.carts.get(&seller)
+    }
+
+    /// Sellers whose cart holds lines.
+    pub fn parked(&self) -> Vec<i64> {
+        let mut v: Vec<i64> = self
+            .carts
+            .iter()
+            .filter(|(_, c)| !c.cart.lines().is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every scale reading goes through here, whether a weighing screen is open or not.
+    pub fn observe(&mut self, view: ScaleView) {
+        self.guard.observe(&scale_state(view), 0);
+    }
+}
+
+fn seller(kiosk: &Kiosk) -> Result<i64, SellError> {
+    Ok(kiosk.session.require(Action::Sell)?.id)
+}
+
+/// A product tapped in the catalogue.
+pub fn choose(kiosk: &mut Kiosk, product_id: i64) -> Result<Pricing, SellError> {
+    let me = seller(kiosk)?;
+    let product = catalog::product(kiosk.store.conn(), product_id)?
+        .filter(|p| p.active)
+        .ok_or(SellError::UnknownProduct)?;
+    let pricing = product.pricing;
+    kiosk.sell.cart_of(me).chosen = Some(Chosen {
+        product,
+        qty_digits: String::new(),
+    });
+    Ok(pricing)
+}
+
+/// Back from the weighing panel without adding anything.
+pub fn unchoose(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    kiosk.sell.cart_of(me).chosen = None;
+    Ok(())
+}
+
+/// Can the chosen product be added from the scale's reading now? The net weight if so.
+pub fn weigh_check(kiosk: &Kiosk) -> Result<i64, SellError> {
+    let state = scale_state(kiosk.devices.scale);
+    kiosk.sell.guard.check(&state, 0).map_err(SellError::Weigh)
+}
+
+/// Adds the chosen per-kg product with the scale's stable net weight.
+pub fn add_weighed(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let state = scale_state(kiosk.devices.scale);
+    let chosen = kiosk
+        .sell
+        .cart_of(me)
+        .chosen
+        .clone()
+        .ok_or(SellError::NothingChosen)?;
+    if chosen.product.pricing != Pricing::PerKg {
+        return Err(SellError::NeedsScale);
+    }
+    // Check the weighing and price the line first, so a refusal leaves the guard as it was.
+    let grams = kiosk
+        .sell
+        .guard
+        .check(&state, 0)
+        .map_err(SellError::Weigh)?;
+    LineKind::Weighed {
+        grams,
+        cents_per_kg: chosen.product.price_cents,
+        manual: false,
+    }
+    .amount()?;
+    let net = kiosk.sell.guard.add(&state, 0).map_err(SellError::Weigh)?;
+    let c = kiosk.sell.cart_of(me);
+    c.cart.add_line(
+        chosen.product.id,
+        chosen.product.name.clone(),
+        chosen.product.vat_bp as u32,
+        LineKind::from_weighing(net, chosen.product.price_cents),
+    )?;
+    c.chosen = None;
+    Ok(())
+}
+
+pub fn qty_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    if let Some(chosen) = &mut kiosk.sell.cart_of(me).chosen {
+        if d.is_ascii_digit()
+            && chosen.qty_digits.len() < 3
+            && !(chosen.qty_digits.is_empty() && d == '0')
+        {
+            chosen.qty_digits.push(d);
+        }
+    }
+    Ok(())
+}
+
+pub fn qty_erase(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    if let Some(chosen) = &mut kiosk.sell.cart_of(me).chosen {
+        chosen.qty_digits.pop();
+    }
+    Ok(())
+}
+
+/// Adds the chosen per-piece or per-bunch product, with the typed quantity (1 if none).
+pub fn add_pieces(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    let chosen = c.chosen.clone().ok_or(SellError::NothingChosen)?;
+    if chosen.product.pricing == Pricing::PerKg {
+        return Err(SellError::NeedsScale);
+    }
+    let qty: i64 = if chosen.qty_digits.is_empty() {
+        1
+    } else {
+        chosen
+            .qty_digits
+            .parse()
+            .map_err(|_| SellError::BadQuantity)?
+    };
+    if !(1..=999).contains(&qty) {
+        return Err(SellError::BadQuantity);
+    }
+    let kind = LineKind::Piece {
+        qty,
+        unit_cents: chosen.product.price_cents,
+        avg_weight_g: chosen.product.avg_weight_g,
+    };
+    c.cart.add_line(
+        chosen.product.id,
+        chosen.product.name.clone(),
+        chosen.product.vat_bp as u32,
+        kind,
+    )?;
+    c.chosen = None;
+    Ok(())
+}
+
+/// Removes a line before payment (recorded in the cart's events).
+pub fn remove_line(kiosk: &mut Kiosk, line: u32) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    kiosk.sell.cart_of(me).cart.remove_line(line, me)?;
+    Ok(())
+}
+
+pub fn pay_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    if d.is_ascii_digit() && c.pay_digits.len() < 7 && !(c.pay_digits.is_empty() && d == '0') {
+        c.pay_digits.push(d);
+    }
+    Ok(())
+}
+
+pub fn pay_erase(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    kiosk.sell.cart_of(me).pay_digits.pop();
+    Ok(())
+}
+
+/// A quick note or coin: sets the typed amount.
+pub fn pay_quick(kiosk: &mut Kiosk, cents: i64) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    kiosk.sell.cart_of(me).pay_digits = cents.to_string();
+    Ok(())
+}
+
+/// Adds a payment of the typed amount (or of what remains when nothing is typed). Cash may be
+/// more than what remains (change is given); card and cheque may not. When the total is
+/// covered, the sale is committed with its journal entry, in one transaction, and the cart is
+/// emptied: a second tap finds nothing to pay.
+pub fn pay(kiosk: &mut Kiosk, method: PaymentMethod) -> Result<Option<Done>, SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    let remaining = c.cart.remaining()?;
+    if remaining <= 0 || c.cart.lines().is_empty() {
+        return Err(SellError::Cart(CartError::NothingDue));
+    }
+    let amount = if c.pay_digits.is_empty() {
+        remaining
+    } else {
+        crate::domain::money::parse_money_keypad(&c.pay_digits)
+            .map_err(|e| SellError::BadAmount(e.code().into()))?
+    };
+    c.cart
+        .add_payment(method, amount, &PaymentPolicy::default())?;
+    c.pay_digits.clear();
+    if c.cart.remaining()? > 0 {
+        return Ok(None);
+    }
+    commit(kiosk, me).map(Some)
+}
+
+/// Removes the payments typed so far (before the total is covered).
+pub fn clear_payments(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    while !c.cart.payments().is_empty() {
+        c.cart.remove_payment(0)?;
+    }
+    c.pay_digits.clear();
+    Ok(())
+}
+
+fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
+    let now = kiosk.clock.now();
+    if let Some(last) = crate::store::journal::last_time(kiosk.store.conn())
+        .map_err(|e| SellError::Store(e.to_string()))?
+    {
+        if now < last {
+            return Err(SellError::ClockBehind);
+        }
+    }
+    let cashier_name = kiosk
+        .session
+        .current()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let mut cart = kiosk.sell.cart_of(me).cart.clone();
+    let sale = cart.close_paid()?;
+    let ctx = crate::store::sales::SaleContext {
+        cashier_id: me,
+        cashier_name,
+        cash_session: None,
+        training: false,
+    };
+    let tx = kiosk.store.conn_mut().transaction()?;
+    let entry = crate::store::sales::record_sale(&tx, &sale, &ctx, now)
+        .map_err(|e| SellError::Store(e.to_string()))?;
+    tx.commit()?;
+    let done = Done {
+        seq: entry.seq,
+        total: sale.settlement.total,
+        change: sale.settlement.change_due,
+    };
+    // Only now, with the sale safely stored, does the cart start again.
+    *kiosk.sell.cart_of(me) = SellerCart::new(me);
+    kiosk.sell.last_done = Some(done.clone());
+    Ok(done)
+}
+
+/// Gives up the cart before payment; recorded in the journal, never silently erased.
+pub fn abandon(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let mut cart = kiosk.sell.cart_of(me).cart.clone();
+    if cart.lines().is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<(String, i64)> = cart
+        .lines()
+        .iter()
+        .map(|l| (l.label.clone(), l.amount))
+        .collect();
+    cart.abandon(me)?;
+    let now = kiosk.clock.now();
+    let tx = kiosk.store.conn_mut().transaction()?;
+    crate::store::sales::record_abandoned_cart(&tx, &lines, me, now)
+        .map_err(|e| SellError::Store(e.to_string()))?;
+    tx.commit()?;
+    *kiosk.sell.cart_of(me) = SellerCart::new(me);
+    Ok(())
+}

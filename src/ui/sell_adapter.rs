@@ -1,0 +1,312 @@
+//! Adapter of the selling flow: weighing panel, cart, payment, confirmation.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::{AppWindow, CartLine, PayMethod, PaymentRow, PricingKind, SellFlowAdapter, Shared};
+use crate::app::devices::ScaleView;
+use crate::app::sell::{self, SellError};
+use crate::app::{Kiosk, Screen};
+use crate::devices::Devices;
+use crate::domain::cart::{LineKind, PaymentMethod};
+use crate::domain::money::format_money;
+use crate::domain::weight::format_kg;
+use crate::domain::Lang;
+use crate::store::catalog::Pricing;
+
+fn lang(k: &Kiosk) -> Lang {
+    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
+}
+
+fn method(m: PayMethod) -> PaymentMethod {
+    match m {
+        PayMethod::Cash => PaymentMethod::Cash,
+        PayMethod::Card => PaymentMethod::Card,
+        PayMethod::Cheque => PaymentMethod::Cheque,
+    }
+}
+
+fn pay_method(m: PaymentMethod) -> PayMethod {
+    match m {
+        PaymentMethod::Card => PayMethod::Card,
+        PaymentMethod::Cheque => PayMethod::Cheque,
+        _ => PayMethod::Cash,
+    }
+}
+
+/// Runs a sell action, shows its refusal if any, restarts the idle timer and refreshes.
+fn act(
+    window: &AppWindow,
+    kiosk: &Shared,
+    idle: &Rc<slint::Timer>,
+    f: impl FnOnce(&mut Kiosk) -> Result<Option<Screen>, SellError>,
+) {
+    let result = f(&mut kiosk.borrow_mut());
+    let error = match result {
+        Ok(Some(next)) => {
+            kiosk.borrow_mut().navigate(next);
+            ""
+        }
+        Ok(None) => "",
+        Err(e) => {
+            log::info!("sell: {e}");
+            e.code()
+        }
+    };
+    super::touched(window, kiosk, idle);
+    super::refresh(window, kiosk);
+    window.global::<SellFlowAdapter>().set_error(error.into());
+}
+
+pub(super) fn wire(
+    window: &AppWindow,
+    kiosk: &Shared,
+    devices: &Rc<RefCell<Devices>>,
+    idle: &Rc<slint::Timer>,
+) {
+    let a = window.global::<SellFlowAdapter>();
+    macro_rules! on {
+        ($setter:ident, |$k:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
+            let weak = window.as_weak();
+            let kiosk = kiosk.clone();
+            let idle = idle.clone();
+            a.$setter(move |$($arg: $ty),*| {
+                let Some(w) = weak.upgrade() else { return };
+                act(&w, &kiosk, &idle, |$k| $body);
+            });
+        }};
+    }
+    on!(on_weigh_cancel, |k| sell::unchoose(k)
+        .map(|_| Some(Screen::SellCatalog)));
+    on!(on_weigh_add, |k| {
+        let weighed = k
+            .sell
+            .peek(k.session.current().map_or(-1, |s| s.id))
+            .and_then(|c| c.chosen.as_ref())
+            .map(|c| c.product.pricing == Pricing::PerKg);
+        match weighed {
+            Some(true) => sell::add_weighed(k).map(|_| Some(Screen::SellCatalog)),
+            Some(false) => sell::add_pieces(k).map(|_| Some(Screen::SellCatalog)),
+            None => Err(SellError::NothingChosen),
+        }
+    });
+    on!(on_qty_digit, |k, d: slint::SharedString| sell::qty_digit(
+        k,
+        d.chars().next().unwrap_or('x')
+    )
+    .map(|_| None));
+    on!(on_qty_erase, |k| sell::qty_erase(k).map(|_| None));
+    on!(on_open_cart, |_k| Ok(Some(Screen::SellCart)));
+    on!(on_remove_line, |k, id: i32| sell::remove_line(k, id as u32)
+        .map(|_| None));
+    on!(on_abandon, |k| sell::abandon(k)
+        .map(|_| Some(Screen::SellCatalog)));
+    on!(on_open_pay, |_k| Ok(Some(Screen::SellPay)));
+    on!(on_pay_digit, |k, d: slint::SharedString| sell::pay_digit(
+        k,
+        d.chars().next().unwrap_or('x')
+    )
+    .map(|_| None));
+    on!(on_pay_erase, |k| sell::pay_erase(k).map(|_| None));
+    on!(on_pay_quick, |k, cents: i32| sell::pay_quick(
+        k,
+        i64::from(cents)
+    )
+    .map(|_| None));
+    on!(on_pay_clear, |k| sell::clear_payments(k).map(|_| None));
+    on!(on_pay_method, |k, m: PayMethod| sell::pay(k, method(m))
+        .map(|done| done.map(|_| Screen::SellReceipt)));
+    on!(on_new_sale, |_k| Ok(Some(Screen::SellCatalog)));
+    {
+        let d = devices.clone();
+        let weak = window.as_weak();
+        let kiosk = kiosk.clone();
+        let idle = idle.clone();
+        a.on_tare(move || {
+            d.borrow()
+                .scale_command(comptoir_hardware::scale::ScaleCommand::Tare);
+            if let Some(w) = weak.upgrade() {
+                super::touched(&w, &kiosk, &idle);
+            }
+        });
+    }
+    {
+        let d = devices.clone();
+        let weak = window.as_weak();
+        let kiosk = kiosk.clone();
+        let idle = idle.clone();
+        a.on_print_receipt(move || {
+            let Some(w) = weak.upgrade() else { return };
+            let queued = {
+                let k = kiosk.borrow();
+                let seq = k.sell.last_done.as_ref().map(|d| d.seq);
+                match (seq, d.borrow().printer_section()) {
+                    (Some(seq), Some(section)) => {
+                        crate::app::printing::queue_receipt(&k, section, seq)
+                    }
+                    _ => Err(crate::app::printing::PrintError::NoPrinter),
+                }
+            };
+            match queued {
+                Ok(()) => {
+                    d.borrow().wake_printer();
+                    w.global::<SellFlowAdapter>().set_receipt_queued(true);
+                }
+                Err(e) => {
+                    log::warn!("receipt: {e}");
+                    w.global::<SellFlowAdapter>().set_error("no_printer".into());
+                }
+            }
+            super::touched(&w, &kiosk, &idle);
+        });
+    }
+}
+
+fn pricing_kind(p: Pricing) -> PricingKind {
+    match p {
+        Pricing::PerKg => PricingKind::PerKg,
+        Pricing::PerPiece => PricingKind::PerPiece,
+        Pricing::PerBunch => PricingKind::PerBunch,
+    }
+}
+
+/// The seller's cart lines and total (also shown beside the catalogue).
+pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
+    let a = window.global::<SellFlowAdapter>();
+    let l = lang(kiosk);
+    let me = kiosk.session.current().map_or(-1, |s| s.id);
+    let Some(c) = kiosk.sell.peek(me) else {
+        a.set_lines(ModelRc::new(VecModel::from(Vec::<CartLine>::new())));
+        a.set_total(format_money(0, l).into());
+        a.set_count(0);
+        return;
+    };
+    let lines: Vec<CartLine> = c
+        .cart
+        .lines()
+        .iter()
+        .map(|line| {
+            let (detail, manual) = match line.kind {
+                LineKind::Weighed {
+                    grams,
+                    cents_per_kg,
+                    manual,
+                } => (
+                    format!(
+                        "{} × {}",
+                        format_kg(grams, l),
+                        format_money(cents_per_kg, l)
+                    ),
+                    manual,
+                ),
+                LineKind::Piece {
+                    qty, unit_cents, ..
+                } => (format!("{qty} × {}", format_money(unit_cents, l)), false),
+                LineKind::Divers { .. } => (String::new(), false),
+            };
+            CartLine {
+                id: line.id as i32,
+                label: line.label.as_str().into(),
+                detail: detail.into(),
+                amount: format_money(line.amount, l).into(),
+                manual,
+            }
+        })
+        .collect();
+    let total = c.cart.totals().map(|t| t.total).unwrap_or(0);
+    a.set_count(lines.len() as i32);
+    a.set_lines(ModelRc::new(VecModel::from(lines)));
+    a.set_total(format_money(total, l).into());
+    a.set_typed(if c.pay_digits.is_empty() {
+        "".into()
+    } else {
+        format_money(c.pay_digits.parse().unwrap_or(0), l).into()
+    });
+    let paid = c.cart.paid();
+    a.set_paid(format_money(paid, l).into());
+    a.set_remaining(format_money((total - paid).max(0), l).into());
+    let payments: Vec<PaymentRow> = c
+        .cart
+        .payments()
+        .iter()
+        .map(|p| PaymentRow {
+            method: pay_method(p.method),
+            amount: format_money(p.cents, l).into(),
+        })
+        .collect();
+    a.set_payments(ModelRc::new(VecModel::from(payments)));
+}
+
+/// The weighing panel: live weight, price, and whether the line may be added now.
+pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
+    let a = window.global::<SellFlowAdapter>();
+    let l = lang(kiosk);
+    let me = kiosk.session.current().map_or(-1, |s| s.id);
+    let Some(chosen) = kiosk.sell.peek(me).and_then(|c| c.chosen.clone()) else {
+        return;
+    };
+    let p = &chosen.product;
+    a.set_product_name(p.name.as_str().into());
+    a.set_product_icon(p.icon.as_str().into());
+    a.set_unit_price(format_money(p.price_cents, l).into());
+    a.set_pricing(pricing_kind(p.pricing));
+    if p.pricing == Pricing::PerKg {
+        match kiosk.devices.scale {
+            ScaleView::Weight { grams, stable, net } => {
+                a.set_scale_ok(true);
+                a.set_weight(format_kg(grams, l).into());
+                a.set_stable(stable);
+                a.set_net(net);
+                let price =
+                    crate::domain::pricing::weighed_price(grams.max(0), p.price_cents).unwrap_or(0);
+                a.set_line_price(format_money(price, l).into());
+            }
+            _ => {
+                a.set_scale_ok(false);
+                a.set_stable(false);
+                a.set_line_price("".into());
+            }
+        }
+        match sell::weigh_check(kiosk) {
+            Ok(_) => {
+                a.set_can_add(true);
+                a.set_refusal("".into());
+                a.set_fault("".into());
+            }
+            Err(SellError::Weigh(r)) => {
+                a.set_can_add(false);
+                a.set_refusal(r.code().into());
+                a.set_fault(r.fault_code().unwrap_or("").into());
+            }
+            Err(e) => {
+                a.set_can_add(false);
+                a.set_refusal(e.code().into());
+            }
+        }
+    } else {
+        let qty: i64 = chosen.qty_digits.parse().unwrap_or(1);
+        a.set_qty(qty.to_string().into());
+        a.set_line_price(format_money(qty * p.price_cents, l).into());
+        a.set_can_add(true);
+        a.set_refusal("".into());
+    }
+}
+
+pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
+    refresh_cart(window, kiosk);
+    let a = window.global::<SellFlowAdapter>();
+    match kiosk.screen {
+        Screen::SellWeigh => refresh_weigh(window, kiosk),
+        Screen::SellReceipt => {
+            if let Some(done) = &kiosk.sell.last_done {
+                let l = lang(kiosk);
+                a.set_ticket(done.seq as i32);
+                a.set_done_total(format_money(done.total, l).into());
+                a.set_change(format_money(done.change, l).into());
+            }
+        }
+        _ => a.set_receipt_queued(false),
+    }
+}

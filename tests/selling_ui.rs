@@ -1,0 +1,243 @@
+//! A whole sale through the UI, with the demo's simulated scale and printer on real
+//! pseudo-terminals: product, weigh, add, cash with change, receipt printed by the simulator.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use comptoir::app::{Clock, Kiosk, RunMode};
+use comptoir::config::Config;
+use comptoir::devices::Devices;
+use comptoir::store::{journal, Access, Store};
+use comptoir::ui::{AppState, Screen, SellFlowAdapter, Ui};
+use i_slint_backend_testing::{ElementHandle, ElementQuery};
+use slint::ComponentHandle;
+
+fn by_id(ui: &Ui, id: &str) -> Option<ElementHandle> {
+    let id = id.to_string();
+    ElementQuery::from_root(&ui.window)
+        .match_descendants()
+        .match_predicate(move |e| e.accessible_id().is_some_and(|a| a == id))
+        .find_first()
+}
+
+fn tap(ui: &Ui, id: &str) {
+    by_id(ui, id)
+        .unwrap_or_else(|| panic!("no {id} on {:?}", screen(ui)))
+        .invoke_accessible_default_action();
+}
+
+fn label(ui: &Ui, id: &str) -> String {
+    by_id(ui, id)
+        .and_then(|e| e.accessible_label())
+        .map(|s| s.replace(['\u{a0}', '\u{202f}'], " "))
+        .unwrap_or_default()
+}
+
+fn screen(ui: &Ui) -> Screen {
+    ui.window.global::<AppState>().get_screen()
+}
+
+fn wait_for(ui: &Ui, what: &str, mut done: impl FnMut(&Ui) -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(20));
+        if done(ui) {
+            return;
+        }
+    }
+    panic!(
+        "timed out waiting for {what}: weight {:?}, refusal {:?}, scale {:?}",
+        label(ui, "weigh-weight"),
+        label(ui, "weigh-refusal"),
+        ui.kiosk.borrow().devices.scale
+    );
+}
+
+fn product_id(ui: &Ui, name: &str) -> i64 {
+    let k = ui.kiosk.borrow();
+    comptoir::store::catalog::active_products(k.store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == name)
+        .unwrap()
+        .id
+}
+
+fn staff_id(ui: &Ui, name: &str) -> i64 {
+    let k = ui.kiosk.borrow();
+    comptoir::store::people::all_staff(k.store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .id
+}
+
+fn sign_in(ui: &Ui, name: &str, pin: &str) {
+    tap(ui, &format!("staff-{}", staff_id(ui, name)));
+    for d in pin.chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "key-ok");
+}
+
+fn setup() -> (tempfile::TempDir, Ui) {
+    i_slint_backend_testing::init_no_event_loop();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut store = Store::open(&db, Access::ReadWrite).unwrap();
+    let options = comptoir::demo::SeedOptions {
+        days: 1,
+        seed: 1,
+        until: chrono::NaiveDate::from_ymd_opt(2026, 6, 13).unwrap(),
+        tz: chrono_tz::Europe::Paris,
+    };
+    comptoir::demo::seed(&mut store, &options).unwrap();
+    let receipts = dir.path().join("receipts");
+    let devices = Devices::start_demo(&db, &receipts).unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    kiosk.language = "en".into();
+    let ui = Ui::with_devices(kiosk, devices).unwrap();
+    (dir, ui)
+}
+
+fn simulate(ui: &Ui, command: &str) {
+    assert!(ui.devices.borrow().demo_scale(command));
+}
+
+#[test]
+fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
+    let (dir, ui) = setup();
+    let before = journal::verify(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .entries;
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+
+    // Tomatoes are sold by weight.
+    tap(&ui, &format!("product-{}", product_id(&ui, "Tomates")));
+    assert_eq!(screen(&ui), Screen::SellWeigh);
+    wait_for(&ui, "an empty scale", |ui| {
+        label(ui, "weigh-refusal") == "Put the goods on the scale"
+    });
+    // A moving load cannot be added.
+    simulate(&ui, "motion");
+    wait_for(&ui, "motion", |ui| {
+        label(ui, "weigh-refusal") == "Wait until the weight is still"
+    });
+    tap(&ui, "weigh-add");
+    assert_eq!(
+        screen(&ui),
+        Screen::SellWeigh,
+        "nothing added while the weight moves"
+    );
+    simulate(&ui, "1234");
+    wait_for(&ui, "a stable load", |ui| {
+        label(ui, "weigh-weight") == "1.234 kg" && label(ui, "weigh-refusal").is_empty()
+    });
+    assert_eq!(
+        label(&ui, "weigh-price"),
+        "€4.32",
+        "1.234 kg × €3.50 = €4.319 rounded half up"
+    );
+    tap(&ui, "weigh-add");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    assert_eq!(label(&ui, "catalog-total"), "€4.32");
+
+    // The same load cannot be sold twice: a second weighed line waits for the return to zero.
+    tap(&ui, &format!("product-{}", product_id(&ui, "Courgettes")));
+    wait_for(&ui, "the zero guard", |ui| {
+        label(ui, "weigh-refusal") == "Take the last goods off the scale first"
+    });
+    tap(&ui, "weigh-add");
+    assert_eq!(screen(&ui), Screen::SellWeigh);
+    simulate(&ui, "0");
+    wait_for(&ui, "back to zero", |ui| {
+        label(ui, "weigh-refusal") == "Put the goods on the scale"
+    });
+    simulate(&ui, "850");
+    wait_for(&ui, "the courgettes", |ui| {
+        label(ui, "weigh-refusal").is_empty() && label(ui, "weigh-weight") == "0.850 kg"
+    });
+    tap(&ui, "weigh-add");
+    assert_eq!(
+        label(&ui, "catalog-total"),
+        "€6.53",
+        "€4.32 + 0.850 kg × €2.60 = €2.21"
+    );
+
+    // Two salads, by the piece.
+    tap(&ui, "category-vegetable");
+    tap(
+        &ui,
+        &format!("product-{}", product_id(&ui, "Salade batavia")),
+    );
+    tap(&ui, "key-2");
+    assert_eq!(label(&ui, "weigh-price"), "€2.40");
+    tap(&ui, "weigh-add");
+    assert_eq!(label(&ui, "catalog-total"), "€8.93");
+
+    // Cash: a 10 € note, change 1.07 €.
+    tap(&ui, "catalog-pay");
+    assert_eq!(screen(&ui), Screen::SellPay);
+    tap(&ui, "quick-1000");
+    tap(&ui, "pay-cash");
+    assert_eq!(screen(&ui), Screen::SellReceipt);
+    assert_eq!(label(&ui, "done-change"), "€1.07");
+    // A second tap on the payment finds nothing to pay: one sale only.
+    ui.window
+        .global::<SellFlowAdapter>()
+        .invoke_pay_method(comptoir::ui::PayMethod::Cash);
+    {
+        let k = ui.kiosk.borrow();
+        let report = journal::verify(k.store.conn()).unwrap();
+        assert_eq!(
+            report.entries,
+            before + 1,
+            "exactly one more journal entry: the sale"
+        );
+        let head = journal::head(k.store.conn()).unwrap().unwrap();
+        assert_eq!(head.kind, "sale");
+        let payload = head.payload_value().unwrap();
+        assert_eq!(payload["total_cents"], 893);
+        assert_eq!(payload["change_cents"], 107);
+    }
+
+    // The receipt, on request, comes out of the simulated printer.
+    tap(&ui, "done-print");
+    let receipts = dir.path().join("receipts");
+    wait_for(&ui, "the receipt", |_| {
+        receipts.join("job-0001.png").exists()
+    });
+    tap(&ui, "done-next");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    assert_eq!(label(&ui, "catalog-total"), "€0.00");
+}
+
+#[test]
+fn a_cart_is_parked_while_its_seller_is_away_and_comes_back() {
+    let (_dir, ui) = setup();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "category-egg");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
+    tap(&ui, "key-6");
+    tap(&ui, "weigh-add");
+    assert_eq!(label(&ui, "catalog-total"), "€2.10");
+    // Five minutes without a touch: the screen locks, the cart is parked.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(5 * 60 + 1));
+    assert_eq!(screen(&ui), Screen::Login);
+    // Another seller signs in: their own, empty cart.
+    sign_in(&ui, "Yusuf", "2222");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    assert_eq!(label(&ui, "catalog-total"), "€0.00");
+    tap(&ui, "sign-out");
+    // Amina comes back: her cart is there.
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(label(&ui, "catalog-total"), "€2.10");
+    assert_eq!(ui.window.global::<SellFlowAdapter>().get_count(), 1);
+}
