@@ -1150,8 +1150,11 @@ fn expected_payload(s: &StoredSale) -> Result<String, SalesError> {
 fn first_difference(path: &str, tables: &Value, payload: &Value) -> Option<String> {
     match (tables, payload) {
         (Value::Object(a), Value::Object(b)) => {
+            // The lines first: the totals are their sums, the line says what was altered.
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            keys.into_iter().find_map(|k| {
+            let (lines, others): (Vec<&String>, Vec<&String>) =
+                keys.into_iter().partition(|k| k.as_str() == "lines");
+            lines.into_iter().chain(others).find_map(|k| {
                 let sub = if path.is_empty() {
                     k.clone()
                 } else {
