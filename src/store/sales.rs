@@ -987,153 +987,188 @@ pub fn sale(conn: &Connection, seq: i64) -> Result<Option<StoredSale>, SalesErro
     read_sale(conn, &kiosk, seq)
 }
 
-type SaleHead = (
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    Cents,
-    Cents,
-    Cents,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    bool,
-    Option<i64>,
-);
+const HEAD_COLUMNS: &str = "seq, kind, time_utc, cashier_id, cashier_name, cash_session_id,
+    total_cents, paid_cents, change_cents, cart_discount_kind, cart_discount_value,
+    cart_discount_by, training, refund_of";
 
-fn read_sale(conn: &Connection, kiosk: &str, seq: i64) -> Result<Option<StoredSale>, SalesError> {
-    let head: Option<SaleHead> = conn
-        .prepare_cached(
-            "SELECT kind, time_utc, cashier_id, cashier_name, cash_session_id, total_cents,
-                    paid_cents, change_cents, cart_discount_kind, cart_discount_value,
-                    cart_discount_by, training, refund_of
-             FROM sales WHERE kiosk_id = ?1 AND seq = ?2",
-        )?
-        .query_row(params![kiosk, seq], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-            ))
-        })
-        .optional()?;
-    let Some((
-        kind,
-        time_utc,
-        cashier_id,
-        cashier_name,
-        cash_session,
-        total,
-        paid,
-        change,
-        dk,
-        dv,
-        db,
-        training,
-        refund_of,
-    )) = head
-    else {
-        return Ok(None);
+/// A `sales` row.
+struct Head {
+    kind: String,
+    time_utc: String,
+    cashier_id: i64,
+    cashier_name: String,
+    cash_session: Option<i64>,
+    total: Cents,
+    paid: Cents,
+    change: Cents,
+    discount: (Option<String>, Option<i64>, Option<i64>),
+    training: bool,
+    refund_of: Option<i64>,
+}
+
+fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Head)> {
+    Ok((
+        r.get(0)?,
+        Head {
+            kind: r.get(1)?,
+            time_utc: r.get(2)?,
+            cashier_id: r.get(3)?,
+            cashier_name: r.get(4)?,
+            cash_session: r.get(5)?,
+            total: r.get(6)?,
+            paid: r.get(7)?,
+            change: r.get(8)?,
+            discount: (r.get(9)?, r.get(10)?, r.get(11)?),
+            training: r.get(12)?,
+            refund_of: r.get(13)?,
+        },
+    ))
+}
+
+const LINE_COLUMNS: &str = "seq, line_no, product_id, label, kind, grams, qty, unit_cents,
+    manual_weight, amount_cents, discount_kind, discount_value, discount_by, discount_cents,
+    cart_discount_cents, net_cents, vat_bp";
+
+/// A `sale_lines` row: its seq, its kind as stored, the line.
+fn line_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, (String, StoredLine))> {
+    let kind: String = r.get(4)?;
+    let dk: Option<String> = r.get(10)?;
+    let line = StoredLine {
+        line_no: r.get(1)?,
+        product_id: r.get(2)?,
+        label: r.get(3)?,
+        kind: StoredLineKind::from_code(&kind).unwrap_or(StoredLineKind::Divers),
+        grams: r.get(5)?,
+        qty: r.get(6)?,
+        unit_cents: r.get(7)?,
+        manual_weight: r.get(8)?,
+        amount_cents: r.get(9)?,
+        discount: discount_from(dk.as_deref(), r.get(11)?, r.get(12)?),
+        discount_cents: r.get(13)?,
+        cart_discount_cents: r.get(14)?,
+        net_cents: r.get(15)?,
+        vat_bp: r.get(16)?,
     };
-    let kind = SaleKind::from_code(&kind).ok_or_else(|| SalesError::Disagree {
-        seq,
-        reason: format!("sales row of unknown kind {kind:?}"),
-    })?;
+    Ok((r.get(0)?, (kind, line)))
+}
+
+const PAYMENT_COLUMNS: &str = "seq, method, amount_cents";
+
+fn payment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, (String, Cents))> {
+    Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+}
+
+/// A stored sale from its rows; a row that cannot be read is a disagreement at `seq`.
+fn assemble(
+    kiosk: &str,
+    seq: i64,
+    head: Head,
+    lines: Vec<(String, StoredLine)>,
+    payments: Vec<(String, Cents)>,
+    hash: String,
+) -> Result<StoredSale, SalesError> {
     let bad_row = |reason: String| SalesError::Disagree { seq, reason };
-    let lines: Vec<StoredLine> = conn
-        .prepare_cached(
-            "SELECT line_no, product_id, label, kind, grams, qty, unit_cents, manual_weight,
-                    amount_cents, discount_kind, discount_value, discount_by, discount_cents,
-                    cart_discount_cents, net_cents, vat_bp
-             FROM sale_lines WHERE kiosk_id = ?1 AND seq = ?2 ORDER BY line_no",
-        )?
-        .query_map(params![kiosk, seq], |r| {
-            let kind: String = r.get(3)?;
-            let dk: Option<String> = r.get(9)?;
-            Ok((
-                StoredLine {
-                    line_no: r.get(0)?,
-                    product_id: r.get(1)?,
-                    label: r.get(2)?,
-                    kind: StoredLineKind::from_code(&kind).unwrap_or(StoredLineKind::Divers),
-                    grams: r.get(4)?,
-                    qty: r.get(5)?,
-                    unit_cents: r.get(6)?,
-                    manual_weight: r.get(7)?,
-                    amount_cents: r.get(8)?,
-                    discount: discount_from(dk.as_deref(), r.get(10)?, r.get(11)?),
-                    discount_cents: r.get(12)?,
-                    cart_discount_cents: r.get(13)?,
-                    net_cents: r.get(14)?,
-                    vat_bp: r.get(15)?,
-                },
-                kind,
-            ))
-        })?
-        .map(|row| {
-            let (line, kind) = row?;
-            if StoredLineKind::from_code(&kind).is_none() {
-                return Err(bad_row(format!("sale_lines row of unknown kind {kind:?}")));
-            }
-            Ok(line)
+    let kind = SaleKind::from_code(&head.kind)
+        .ok_or_else(|| bad_row(format!("sales row of unknown kind {:?}", head.kind)))?;
+    let lines: Vec<StoredLine> = lines
+        .into_iter()
+        .map(|(kind, line)| match StoredLineKind::from_code(&kind) {
+            Some(_) => Ok(line),
+            None => Err(bad_row(format!("sale_lines row of unknown kind {kind:?}"))),
         })
-        .collect::<Result<_, SalesError>>()?;
-    let payments: Vec<Payment> = conn
-        .prepare_cached(
-            "SELECT method, amount_cents FROM sale_payments
-             WHERE kiosk_id = ?1 AND seq = ?2 ORDER BY position",
-        )?
-        .query_map(params![kiosk, seq], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?
-        .map(|row| {
-            let (method, cents) = row?;
+        .collect::<Result<_, _>>()?;
+    let payments: Vec<Payment> = payments
+        .into_iter()
+        .map(|(method, cents)| {
             let method = PaymentMethod::from_code(&method)
                 .ok_or_else(|| bad_row(format!("unknown payment method {method:?}")))?;
             Ok(Payment { method, cents })
         })
         .collect::<Result<_, SalesError>>()?;
-    let hash: String = conn
-        .prepare_cached("SELECT hash FROM journal WHERE kiosk_id = ?1 AND seq = ?2")?
-        .query_row(params![kiosk, seq], |r| r.get(0))
-        .optional()?
-        .unwrap_or_default();
     let vat = breakdown(lines.iter().map(|l| (l.vat_bp, l.net_cents)))
         .map_err(|e| bad_row(format!("VAT: {}", e.code())))?;
-    Ok(Some(StoredSale {
+    let (dk, dv, db) = head.discount;
+    Ok(StoredSale {
         kiosk_id: kiosk.to_string(),
         seq,
         kind,
-        time_utc,
+        time_utc: head.time_utc,
         hash,
-        cashier_id,
-        cashier_name,
-        cash_session,
-        training,
-        refund_of,
+        cashier_id: head.cashier_id,
+        cashier_name: head.cashier_name,
+        cash_session: head.cash_session,
+        training: head.training,
+        refund_of: head.refund_of,
         gross_cents: lines.iter().map(|l| l.amount_cents).sum(),
         line_discounts_cents: lines.iter().map(|l| l.discount_cents).sum(),
         cart_discount_cents: lines.iter().map(|l| l.cart_discount_cents).sum(),
         lines,
         cart_discount: discount_from(dk.as_deref(), dv, db),
-        total_cents: total,
+        total_cents: head.total,
         vat,
         payments,
-        paid_cents: paid,
-        change_cents: change,
-    }))
+        paid_cents: head.paid,
+        change_cents: head.change,
+    })
+}
+
+fn read_sale(conn: &Connection, kiosk: &str, seq: i64) -> Result<Option<StoredSale>, SalesError> {
+    let head = conn
+        .prepare_cached(&format!(
+            "SELECT {HEAD_COLUMNS} FROM sales WHERE kiosk_id = ?1 AND seq = ?2"
+        ))?
+        .query_row(params![kiosk, seq], head_from_row)
+        .optional()?;
+    let Some((_, head)) = head else {
+        return Ok(None);
+    };
+    let lines = conn
+        .prepare_cached(&format!(
+            "SELECT {LINE_COLUMNS} FROM sale_lines WHERE kiosk_id = ?1 AND seq = ?2
+             ORDER BY line_no"
+        ))?
+        .query_map(params![kiosk, seq], |r| line_from_row(r).map(|(_, l)| l))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let payments = conn
+        .prepare_cached(&format!(
+            "SELECT {PAYMENT_COLUMNS} FROM sale_payments WHERE kiosk_id = ?1 AND seq = ?2
+             ORDER BY position"
+        ))?
+        .query_map(params![kiosk, seq], |r| payment_from_row(r).map(|(_, p)| p))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let hash: String = conn
+        .prepare_cached("SELECT hash FROM journal WHERE kiosk_id = ?1 AND seq = ?2")?
+        .query_row(params![kiosk, seq], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default();
+    assemble(kiosk, seq, head, lines, payments, hash).map(Some)
+}
+
+/// The rows of `seq` from a cursor ordered by seq; rows of earlier seqs are skipped (rows
+/// without their sale are reported by the orphan query).
+fn take_group<T, I>(rows: &mut std::iter::Peekable<I>, seq: i64) -> rusqlite::Result<Vec<T>>
+where
+    I: Iterator<Item = rusqlite::Result<(i64, T)>>,
+{
+    let mut group = Vec::new();
+    loop {
+        match rows.peek() {
+            Some(Ok((s, _))) if *s <= seq => {
+                if let Some(Ok((s, item))) = rows.next() {
+                    if s == seq {
+                        group.push(item);
+                    }
+                }
+            }
+            Some(Err(_)) => {
+                return match rows.next() {
+                    Some(Err(e)) => Err(e),
+                    _ => Ok(group),
+                }
+            }
+            _ => return Ok(group),
+        }
+    }
 }
 
 /// The payload a stored sale gives, with the journal's members: what the entry must hold.
@@ -1247,10 +1282,25 @@ pub fn check_tables_agree(conn: &Connection) -> Result<(), SalesError> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
+    // One ordered pass over the journal and each table, in step.
     let mut stmt = conn.prepare(
-        "SELECT seq, kind, payload FROM journal
+        "SELECT seq, kind, payload, hash FROM journal
          WHERE kiosk_id = ?1 AND kind IN ('sale', 'refund') ORDER BY seq",
     )?;
+    let mut heads_stmt = conn.prepare(&format!(
+        "SELECT {HEAD_COLUMNS} FROM sales WHERE kiosk_id = ?1 ORDER BY seq"
+    ))?;
+    let mut heads = heads_stmt.query_map([&kiosk], head_from_row)?.peekable();
+    let mut lines_stmt = conn.prepare(&format!(
+        "SELECT {LINE_COLUMNS} FROM sale_lines WHERE kiosk_id = ?1 ORDER BY seq, line_no"
+    ))?;
+    let mut lines = lines_stmt.query_map([&kiosk], line_from_row)?.peekable();
+    let mut payments_stmt = conn.prepare(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM sale_payments WHERE kiosk_id = ?1 ORDER BY seq, position"
+    ))?;
+    let mut payments = payments_stmt
+        .query_map([&kiosk], payment_from_row)?
+        .peekable();
     let mut rows = stmt.query([&kiosk])?;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
@@ -1261,13 +1311,15 @@ pub fn check_tables_agree(conn: &Connection) -> Result<(), SalesError> {
         }
         let kind: String = row.get(1)?;
         let payload: String = row.get(2)?;
+        let hash: String = row.get(3)?;
         let disagree = |reason: String| SalesError::Disagree { seq, reason };
-        let stored = match read_sale(conn, &kiosk, seq) {
-            Ok(Some(s)) => s,
-            Ok(None) => return Err(disagree(format!("the {kind} has no row in sales"))),
-            Err(SalesError::Disagree { reason, .. }) => return Err(disagree(reason)),
-            Err(e) => return Err(e),
+        let head = take_group(&mut heads, seq)?.pop();
+        let sale_lines = take_group(&mut lines, seq)?;
+        let sale_payments = take_group(&mut payments, seq)?;
+        let Some(head) = head else {
+            return Err(disagree(format!("the {kind} has no row in sales")));
         };
+        let stored = assemble(&kiosk, seq, head, sale_lines, sale_payments, hash)?;
         if stored.kind.code() != kind {
             return Err(disagree(format!(
                 "sales row of kind {} for a {kind} entry",
