@@ -322,19 +322,11 @@ fn sellers_and_garden_leads_cannot_manage_staff_and_nothing_changes() {
 fn each_role_reaches_exactly_its_screens() {
     let store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
-    let cases = [
-        ("Amina", "1111", vec![Screen::SellCatalog]),
-        (
-            "Nadia",
-            "2468",
-            vec![Screen::SellCatalog, Screen::GardenHome],
-        ),
-        (
-            "Admin",
-            "1234",
-            vec![Screen::SellCatalog, Screen::GardenHome, Screen::AdminStaff],
-        ),
-    ];
+    use Screen::*;
+    let selling = vec![SellCatalog, SellWeigh, SellCart, SellPay, SellReceipt];
+    let garden = [selling.clone(), vec![GardenHome]].concat();
+    let admin = [garden.clone(), vec![AdminStaff, AdminDevices]].concat();
+    let cases = [("Amina", "1111", selling), ("Nadia", "2468", garden), ("Admin", "1234", admin)];
     let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock.clone());
     for (name, pin, allowed) in cases {
         kiosk.session = signed_in(&kiosk.store, &clock, name, pin);
