@@ -326,7 +326,11 @@ fn each_role_reaches_exactly_its_screens() {
     let selling = vec![SellCatalog, SellWeigh, SellCart, SellPay, SellReceipt];
     let garden = [selling.clone(), vec![GardenHome]].concat();
     let admin = [garden.clone(), vec![AdminStaff, AdminDevices]].concat();
-    let cases = [("Amina", "1111", selling), ("Nadia", "2468", garden), ("Admin", "1234", admin)];
+    let cases = [
+        ("Amina", "1111", selling),
+        ("Nadia", "2468", garden),
+        ("Admin", "1234", admin),
+    ];
     let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock.clone());
     for (name, pin, allowed) in cases {
         kiosk.session = signed_in(&kiosk.store, &clock, name, pin);

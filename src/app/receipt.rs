@@ -99,6 +99,8 @@ pub fn receipt_for(
 ) -> Receipt {
     let refund = sale.kind == SaleKind::Refund;
     let rate = |bp: u32| (!vat_franchise).then(|| format_rate(bp, FR));
+    // Discount rows keep their amounts in the line amounts' column.
+    let blank = || (!vat_franchise).then(String::new);
     let mut r = Receipt::new().text(association.name.clone(), Style::center().bold().double());
     if !association.address.trim().is_empty() {
         r = r.text(association.address.clone(), Style::center());
@@ -157,7 +159,7 @@ pub fn receipt_for(
                 Some(DiscountKind::Percent(bp)) => format!("  Remise {}", format_rate(bp, FR)),
                 _ => "  Remise".to_string(),
             };
-            r = r.columns(amount_row(what, -l.discount_cents, None));
+            r = r.columns(amount_row(what, -l.discount_cents, blank()));
         }
     }
     if sale.cart_discount_cents != 0 {
@@ -167,7 +169,7 @@ pub fn receipt_for(
             }
             _ => "Remise sur le ticket".to_string(),
         };
-        r = r.columns(amount_row(what, -sale.cart_discount_cents, None));
+        r = r.columns(amount_row(what, -sale.cart_discount_cents, blank()));
     }
     r = r.separator().bold_columns(vec![
         Column::new(

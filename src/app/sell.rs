@@ -51,6 +51,8 @@ pub struct Done {
     pub seq: i64,
     pub total: i64,
     pub change: i64,
+    /// Cash changed hands: the drawer opens.
+    pub cash: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -392,6 +394,7 @@ fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
         seq: entry.seq,
         total: sale.settlement.total,
         change: sale.settlement.change_due,
+        cash: sale.settlement.paid_with(PaymentMethod::Cash) > 0,
     };
     // Only now, with the sale safely stored, does the cart start again.
     *kiosk.sell.cart_of(me) = SellerCart::new(me);

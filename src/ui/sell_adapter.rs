@@ -116,8 +116,38 @@ pub(super) fn wire(
     )
     .map(|_| None));
     on!(on_pay_clear, |k| sell::clear_payments(k).map(|_| None));
-    on!(on_pay_method, |k, m: PayMethod| sell::pay(k, method(m))
-        .map(|done| done.map(|_| Screen::SellReceipt)));
+    {
+        let weak = window.as_weak();
+        let kiosk = kiosk.clone();
+        let idle = idle.clone();
+        let d = devices.clone();
+        a.on_pay_method(move |m: PayMethod| {
+            let Some(w) = weak.upgrade() else { return };
+            let mut cash_sale = false;
+            act(&w, &kiosk, &idle, |k| {
+                let done = sell::pay(k, method(m))?;
+                cash_sale = done.as_ref().is_some_and(|d| d.cash);
+                Ok(done.map(|_| Screen::SellReceipt))
+            });
+            // The sale is stored: now the cash drawer may open, if one hangs on the printer.
+            if cash_sale {
+                let devices = d.borrow();
+                if devices.printer_section().is_some_and(|s| s.drawer) {
+                    let k = kiosk.borrow();
+                    let now = crate::store::utc_text(k.clock.now());
+                    match crate::store::print_queue::enqueue(
+                        k.store.conn(),
+                        "drawer",
+                        &comptoir_hardware::printer::DRAWER_KICK,
+                        &now,
+                    ) {
+                        Ok(_) => devices.wake_printer(),
+                        Err(e) => log::error!("drawer: {e}"),
+                    }
+                }
+            }
+        });
+    }
     on!(on_new_sale, |_k| Ok(Some(Screen::SellCatalog)));
     {
         let d = devices.clone();
