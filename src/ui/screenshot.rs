@@ -171,6 +171,17 @@ fn stage_sale(k: &mut Kiosk, screen: app::Screen) {
     if let Err(e) = result {
         log::warn!("screenshot {}: {e}", screen.name());
     }
+    if screen == SellReceipt && k.sell.last_done.is_none() {
+        // A read-only database cannot record the staged sale: show its latest sale instead.
+        let last = k.store.conn().query_row(
+            "SELECT s.seq, s.total_cents, s.change_cents,
+                    EXISTS (SELECT 1 FROM sale_payments p WHERE p.kiosk_id = s.kiosk_id AND p.seq = s.seq AND p.method = 'cash')
+             FROM sales s WHERE s.kind = 'sale' ORDER BY s.seq DESC LIMIT 1",
+            [],
+            |r| Ok(sell::Done { seq: r.get(0)?, total: r.get(1)?, change: r.get(2)?, cash: r.get(3)? }),
+        );
+        k.sell.last_done = last.ok();
+    }
 }
 
 /// Encodes an RGB frame as PNG.
