@@ -218,6 +218,59 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER sale_payments_no_delete BEFORE DELETE ON sale_payments
         BEGIN SELECT RAISE(ABORT, 'sale_payments is append-only'); END;
     "#,
+    // 7: cash sessions (see store::cash): one open session per kiosk at most, closed once
+    // with the counted cash per denomination; cash movements in and out of the drawer. Each
+    // opening, closing and movement is also a journal entry, whose seq is kept here.
+    r#"
+    CREATE TABLE cash_sessions (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        kiosk_id         TEXT NOT NULL,
+        opened_utc       TEXT NOT NULL,
+        opened_by        INTEGER NOT NULL,
+        opened_seq       INTEGER NOT NULL,
+        float_cents      INTEGER NOT NULL CHECK (float_cents >= 0),
+        closed_utc       TEXT,
+        closed_by        INTEGER,
+        closed_seq       INTEGER,
+        expected_cents   INTEGER,
+        counted_cents    INTEGER CHECK (counted_cents IS NULL OR counted_cents >= 0),
+        difference_cents INTEGER,
+        counted_detail   TEXT,                  -- canonical JSON: [{"cents":C,"count":N}...]
+        CHECK ((closed_utc IS NULL) = (closed_by IS NULL)),
+        CHECK ((closed_utc IS NULL) = (counted_cents IS NULL)),
+        CHECK (difference_cents IS NULL OR difference_cents = counted_cents - expected_cents)
+    ) STRICT;
+    CREATE UNIQUE INDEX cash_sessions_one_open ON cash_sessions(kiosk_id)
+        WHERE closed_utc IS NULL;
+    CREATE TABLE cash_movements (
+        id          INTEGER PRIMARY KEY,
+        kiosk_id    TEXT NOT NULL,
+        session_id  INTEGER NOT NULL REFERENCES cash_sessions(id),
+        seq         INTEGER NOT NULL,           -- its journal entry
+        time_utc    TEXT NOT NULL,
+        by_staff    INTEGER NOT NULL,
+        cents       INTEGER NOT NULL CHECK (cents <> 0),
+        reason      TEXT NOT NULL CHECK (reason IN ('float_top_up', 'bank_deposit', 'other')),
+        FOREIGN KEY (kiosk_id, seq) REFERENCES journal(kiosk_id, seq)
+    ) STRICT;
+    CREATE INDEX cash_movements_by_session ON cash_movements(session_id, id);
+    CREATE INDEX sales_by_cash_session ON sales(kiosk_id, cash_session_id)
+        WHERE cash_session_id IS NOT NULL;
+    CREATE TRIGGER cash_sessions_no_delete BEFORE DELETE ON cash_sessions
+        BEGIN SELECT RAISE(ABORT, 'cash_sessions rows are kept'); END;
+    CREATE TRIGGER cash_sessions_closed_stay BEFORE UPDATE ON cash_sessions
+        WHEN OLD.closed_utc IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a closed cash session cannot change'); END;
+    CREATE TRIGGER cash_sessions_opening_stays BEFORE UPDATE ON cash_sessions
+        WHEN NEW.id IS NOT OLD.id OR NEW.kiosk_id IS NOT OLD.kiosk_id
+          OR NEW.opened_utc IS NOT OLD.opened_utc OR NEW.opened_by IS NOT OLD.opened_by
+          OR NEW.opened_seq IS NOT OLD.opened_seq OR NEW.float_cents IS NOT OLD.float_cents
+        BEGIN SELECT RAISE(ABORT, 'the opening of a cash session cannot change'); END;
+    CREATE TRIGGER cash_movements_no_update BEFORE UPDATE ON cash_movements
+        BEGIN SELECT RAISE(ABORT, 'cash_movements is append-only'); END;
+    CREATE TRIGGER cash_movements_no_delete BEFORE DELETE ON cash_movements
+        BEGIN SELECT RAISE(ABORT, 'cash_movements is append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.
