@@ -570,7 +570,8 @@ pub fn builtin_demo_store() -> Result<Store, demo::SeedError> {
     let options = demo::SeedOptions {
         days: 30,
         seed: 1,
-        until: screenshot_instant().date_naive(),
+        // History ends the day before: the staged screens happen on that market morning.
+        until: screenshot_instant().date_naive() - chrono::Duration::days(1),
         tz: chrono_tz::Europe::Paris,
     };
     demo::seed(&mut store, &options)?;

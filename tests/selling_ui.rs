@@ -110,12 +110,19 @@ fn simulate(ui: &Ui, command: &str) {
 #[test]
 fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     let (dir, ui) = setup();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    // No cash session yet: the seller opens the register with the counted float.
+    assert_eq!(screen(&ui), Screen::SellSessionOpen);
+    for d in "5000".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    assert_eq!(label(&ui, "float-typed"), "€50.00");
+    tap(&ui, "register-open");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
     let before = journal::verify(ui.kiosk.borrow().store.conn())
         .unwrap()
         .entries;
-    tap(&ui, "area-sell");
-    sign_in(&ui, "Amina", "1111");
-    assert_eq!(screen(&ui), Screen::SellCatalog);
 
     // Tomatoes are sold by weight.
     tap(&ui, &format!("product-{}", product_id(&ui, "Tomates")));
@@ -215,6 +222,30 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     tap(&ui, "done-next");
     assert_eq!(screen(&ui), Screen::SellCatalog);
     assert_eq!(label(&ui, "catalog-total"), "€0.00");
+
+    // Closing the register: a blind count by denomination, then expected and difference.
+    tap(&ui, "catalog-register");
+    assert_eq!(screen(&ui), Screen::SellSessionClose);
+    tap(&ui, "denom-2000");
+    tap(&ui, "key-2");
+    tap(&ui, "denom-1000");
+    tap(&ui, "key-1");
+    tap(&ui, "denom-200");
+    tap(&ui, "key-4");
+    tap(&ui, "denom-50");
+    tap(&ui, "key-1");
+    assert_eq!(label(&ui, "counted"), "€58.50");
+    tap(&ui, "register-close");
+    // Expected: the €50.00 float + €10.00 received − €1.07 change = €58.93.
+    assert_eq!(label(&ui, "expected"), "€58.93");
+    assert_eq!(label(&ui, "difference"), "-€0.43");
+    tap(&ui, "close-done");
+    assert_eq!(screen(&ui), Screen::Home);
+    // The next sale needs a new session.
+    tap(&ui, "area-sell");
+    assert_eq!(screen(&ui), Screen::SellSessionOpen);
+    let k = ui.kiosk.borrow();
+    assert!(journal::verify(k.store.conn()).is_ok());
 }
 
 #[test]
@@ -222,6 +253,8 @@ fn a_cart_is_parked_while_its_seller_is_away_and_comes_back() {
     let (_dir, ui) = setup();
     tap(&ui, "area-sell");
     sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    assert_eq!(screen(&ui), Screen::SellCatalog, "a float of 0 is a float");
     tap(&ui, "category-egg");
     tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
     tap(&ui, "key-6");

@@ -9,6 +9,10 @@ use comptoir::config::Config;
 use comptoir::store::people::{self, Role};
 use comptoir::store::{Access, Store};
 
+fn clock_start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 13, 8, 0, 0).unwrap()
+}
+
 fn clock() -> Clock {
     Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 0, 0).unwrap())
 }
@@ -321,9 +325,20 @@ fn sellers_and_garden_leads_cannot_manage_staff_and_nothing_changes() {
 #[test]
 fn each_role_reaches_exactly_its_screens() {
     let store = comptoir::cli::builtin_demo_store().unwrap();
+    // The register is open, so the selling screens show as such.
+    let admin = people::all_staff(store.conn()).unwrap()[0].id;
+    comptoir::store::cash::open_session(store.conn(), admin, 0, clock_start()).unwrap();
     let clock = clock();
     use Screen::*;
-    let selling = vec![SellCatalog, SellWeigh, SellCart, SellPay, SellReceipt];
+    let selling = vec![
+        SellCatalog,
+        SellWeigh,
+        SellCart,
+        SellPay,
+        SellReceipt,
+        SellSessionOpen,
+        SellSessionClose,
+    ];
     let garden = [selling.clone(), vec![GardenHome]].concat();
     let admin = [garden.clone(), vec![AdminStaff, AdminDevices]].concat();
     let cases = [

@@ -12,6 +12,15 @@ use slint::ComponentHandle;
 fn start(lang: &str) -> Ui {
     i_slint_backend_testing::init_no_event_loop();
     let store = comptoir::cli::builtin_demo_store().unwrap();
+    // The register is open (the opening itself is tested in tests/selling_ui.rs).
+    let admin = people::all_staff(store.conn()).unwrap()[0].id;
+    comptoir::store::cash::open_session(
+        store.conn(),
+        admin,
+        5000,
+        Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
+    )
+    .unwrap();
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
     let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
     kiosk.language = lang.into();

@@ -28,6 +28,8 @@ pub enum Screen {
     SellCart,
     SellPay,
     SellReceipt,
+    SellSessionOpen,
+    SellSessionClose,
     CompostIdle,
     GardenHome,
     AdminStaff,
@@ -46,6 +48,8 @@ impl Screen {
         Screen::SellCart,
         Screen::SellPay,
         Screen::SellReceipt,
+        Screen::SellSessionOpen,
+        Screen::SellSessionClose,
         Screen::CompostIdle,
         Screen::GardenHome,
         Screen::AdminStaff,
@@ -63,6 +67,8 @@ impl Screen {
             Screen::SellCart => "sell.cart",
             Screen::SellPay => "sell.pay",
             Screen::SellReceipt => "sell.receipt",
+            Screen::SellSessionOpen => "sell.session-open",
+            Screen::SellSessionClose => "sell.session-close",
             Screen::CompostIdle => "compost.idle",
             Screen::GardenHome => "garden.home",
             Screen::AdminStaff => "admin.staff",
@@ -84,6 +90,7 @@ impl Screen {
             | Screen::SellCart
             | Screen::SellPay
             | Screen::SellReceipt => Some(Action::Sell),
+            Screen::SellSessionOpen | Screen::SellSessionClose => Some(Action::CashSession),
             Screen::GardenHome => Some(Action::Harvest),
             Screen::AdminStaff => Some(Action::ManageStaff),
             Screen::AdminDevices => Some(Action::Devices),
@@ -201,8 +208,28 @@ impl Kiosk {
                 Navigation::SignInFirst(to)
             }
             _ => {
-                self.screen = to;
-                Navigation::Shown(to)
+                self.screen = self.register_gate(to);
+                Navigation::Shown(self.screen)
+            }
+        }
+    }
+
+    /// Selling needs an open cash session, less than 24 hours old: otherwise the seller is sent
+    /// to open the register, or to close the old session first.
+    fn register_gate(&self, to: Screen) -> Screen {
+        if !matches!(
+            to,
+            Screen::SellCatalog | Screen::SellWeigh | Screen::SellCart | Screen::SellPay
+        ) {
+            return to;
+        }
+        match cash::session_for_sale(self) {
+            Ok(_) => to,
+            Err(cash::CashError::NoSession) => Screen::SellSessionOpen,
+            Err(cash::CashError::SessionTooOld { .. }) => Screen::SellSessionClose,
+            Err(e) => {
+                log::error!("cash session: {e}");
+                to
             }
         }
     }

@@ -75,6 +75,8 @@ pub enum SellError {
     BadAmount(String),
     #[error("the clock is earlier than the last recorded entry")]
     ClockBehind,
+    #[error("cash session: {0}")]
+    Cash(#[from] super::cash::CashError),
     #[error("database: {0}")]
     Store(String),
 }
@@ -92,6 +94,7 @@ impl SellError {
             SellError::BadQuantity => "bad_quantity",
             SellError::BadAmount(_) => "bad_amount",
             SellError::ClockBehind => "clock_behind",
+            SellError::Cash(e) => e.code(),
             SellError::Store(_) => "store",
         }
     }
@@ -373,6 +376,7 @@ fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
             return Err(SellError::ClockBehind);
         }
     }
+    let cash_session = super::cash::session_for_sale(kiosk)?;
     let cashier_name = kiosk
         .session
         .current()
@@ -383,7 +387,7 @@ fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
     let ctx = crate::store::sales::SaleContext {
         cashier_id: me,
         cashier_name,
-        cash_session: None,
+        cash_session: Some(cash_session),
         training: false,
     };
     let tx = kiosk.store.conn_mut().transaction()?;

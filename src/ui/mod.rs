@@ -2,6 +2,7 @@
 //! controllers' plain data into Slint structs and wires the view's callbacks to the controllers.
 
 mod admin_adapter;
+mod cash_adapter;
 mod devices_adapter;
 mod first_start_adapter;
 mod login_adapter;
@@ -54,6 +55,8 @@ pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
         app::Screen::SellCart => Screen::SellCart,
         app::Screen::SellPay => Screen::SellPay,
         app::Screen::SellReceipt => Screen::SellReceipt,
+        app::Screen::SellSessionOpen => Screen::SellSessionOpen,
+        app::Screen::SellSessionClose => Screen::SellSessionClose,
         app::Screen::CompostIdle => Screen::CompostIdle,
         app::Screen::GardenHome => Screen::GardenHome,
         app::Screen::AdminStaff => Screen::AdminStaff,
@@ -72,6 +75,8 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
         Screen::SellCart => app::Screen::SellCart,
         Screen::SellPay => app::Screen::SellPay,
         Screen::SellReceipt => app::Screen::SellReceipt,
+        Screen::SellSessionOpen => app::Screen::SellSessionOpen,
+        Screen::SellSessionClose => app::Screen::SellSessionClose,
         Screen::CompostIdle => app::Screen::CompostIdle,
         Screen::GardenHome => app::Screen::GardenHome,
         Screen::AdminStaff => app::Screen::AdminStaff,
@@ -268,6 +273,7 @@ impl Ui {
         }
         views_adapter::wire(&self.window, &self.kiosk, &self.idle);
         sell_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
+        cash_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         login_adapter::wire(&self.window, &self.kiosk, &self.idle);
         admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
@@ -355,6 +361,9 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
         | app::Screen::SellCart
         | app::Screen::SellPay
         | app::Screen::SellReceipt => sell_adapter::refresh(window, &k),
+        app::Screen::SellSessionOpen | app::Screen::SellSessionClose => {
+            cash_adapter::refresh(window, &k)
+        }
         app::Screen::GardenHome => views_adapter::refresh_garden(window, &k),
         app::Screen::AdminStaff => admin_adapter::refresh(window, &k),
         app::Screen::AdminDevices => devices_adapter::refresh(window, &k),

@@ -151,6 +151,9 @@ fn stage_sale(k: &mut Kiosk, screen: app::Screen) {
         return;
     };
     let result = (|| -> Result<(), sell::SellError> {
+        if app::cash::current(k).ok().flatten().is_none() {
+            app::cash::open(k, 5000)?;
+        }
         if screen == SellWeigh {
             sell::choose(k, tomatoes)?;
             return Ok(());
