@@ -213,11 +213,25 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
         assert_eq!(payload["change_cents"], 107);
     }
 
-    // The receipt, on request, comes out of the simulated printer.
+    // The receipt, on request. The printer is out of paper: the screen says so, the receipt
+    // waits in the queue and comes out of the simulated printer when the paper is back.
+    assert!(ui.devices.borrow().demo_printer("paper-out"));
+    wait_for(&ui, "the paper-out warning", |ui| {
+        label(ui, "done-printer") == "Out of paper: the receipt will print when paper is back"
+    });
     tap(&ui, "done-print");
     let receipts = dir.path().join("receipts");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !receipts.join("job-0001.png").exists(),
+        "nothing prints without paper"
+    );
+    assert!(ui.devices.borrow().demo_printer("paper-ok"));
     wait_for(&ui, "the receipt", |_| {
         receipts.join("job-0001.png").exists()
+    });
+    wait_for(&ui, "the warning gone", |ui| {
+        label(ui, "done-printer").is_empty()
     });
     tap(&ui, "done-next");
     assert_eq!(screen(&ui), Screen::SellCatalog);

@@ -168,7 +168,9 @@ impl Ui {
                     }
                     if let Some(w) = weak.upgrade() {
                         match k.borrow().screen {
-                            app::Screen::AdminDevices => devices_adapter::refresh(&w, &k.borrow()),
+                            app::Screen::AdminDevices | app::Screen::SellReceipt => {
+                                devices_adapter::refresh(&w, &k.borrow())
+                            }
                             app::Screen::SellWeigh => sell_adapter::refresh_weigh(&w, &k.borrow()),
                             _ => {}
                         }
@@ -360,7 +362,10 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
         app::Screen::SellWeigh
         | app::Screen::SellCart
         | app::Screen::SellPay
-        | app::Screen::SellReceipt => sell_adapter::refresh(window, &k),
+        | app::Screen::SellReceipt => {
+            sell_adapter::refresh(window, &k);
+            devices_adapter::refresh(window, &k);
+        }
         app::Screen::SellSessionOpen | app::Screen::SellSessionClose => {
             cash_adapter::refresh(window, &k)
         }
