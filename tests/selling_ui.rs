@@ -233,6 +233,33 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     wait_for(&ui, "the warning gone", |ui| {
         label(ui, "done-printer").is_empty()
     });
+
+    // The customer changes their mind: the sale is cancelled by a refund entry (two taps),
+    // never edited; the cash goes back.
+    tap(&ui, "done-cancel");
+    assert!(
+        by_id(&ui, "refund-done").is_none(),
+        "the first tap only asks"
+    );
+    tap(&ui, "done-cancel");
+    assert!(
+        label(&ui, "refund-done").starts_with("Sale cancelled (refund no. "),
+        "{}",
+        label(&ui, "refund-done")
+    );
+    assert!(
+        label(&ui, "refund-done").ends_with("give back €8.93"),
+        "{}",
+        label(&ui, "refund-done")
+    );
+    {
+        let k = ui.kiosk.borrow();
+        let head = journal::head(k.store.conn()).unwrap().unwrap();
+        assert_eq!(head.kind, "refund");
+        let payload = head.payload_value().unwrap();
+        assert_eq!(payload["total_cents"], -893);
+        assert!(journal::verify(k.store.conn()).is_ok());
+    }
     tap(&ui, "done-next");
     assert_eq!(screen(&ui), Screen::SellCatalog);
     assert_eq!(label(&ui, "catalog-total"), "€0.00");
@@ -246,13 +273,11 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     tap(&ui, "key-1");
     tap(&ui, "denom-200");
     tap(&ui, "key-4");
-    tap(&ui, "denom-50");
-    tap(&ui, "key-1");
-    assert_eq!(label(&ui, "counted"), "€58.50");
+    assert_eq!(label(&ui, "counted"), "€58.00");
     tap(&ui, "register-close");
-    // Expected: the €50.00 float + €10.00 received − €1.07 change = €58.93.
-    assert_eq!(label(&ui, "expected"), "€58.93");
-    assert_eq!(label(&ui, "difference"), "-€0.43");
+    // Expected: the €50.00 float + €10.00 received − €1.07 change − €8.93 refunded = €50.00.
+    assert_eq!(label(&ui, "expected"), "€50.00");
+    assert_eq!(label(&ui, "difference"), "+€8.00");
     tap(&ui, "close-done");
     assert_eq!(screen(&ui), Screen::Home);
     // The next sale needs a new session.

@@ -75,6 +75,8 @@ pub enum SellError {
     BadAmount(String),
     #[error("the clock is earlier than the last recorded entry")]
     ClockBehind,
+    #[error("this sale was already refunded")]
+    AlreadyRefunded,
     #[error("cash session: {0}")]
     Cash(#[from] super::cash::CashError),
     #[error("database: {0}")]
@@ -95,6 +97,7 @@ impl SellError {
             SellError::BadAmount(_) => "bad_amount",
             SellError::ClockBehind => "clock_behind",
             SellError::Cash(e) => e.code(),
+            SellError::AlreadyRefunded => "already_refunded",
             SellError::Store(_) => "store",
         }
     }
@@ -118,6 +121,7 @@ pub struct Sell {
     pub guard: WeighGuard,
     carts: HashMap<i64, SellerCart>,
     pub last_done: Option<Done>,
+    pub last_refund: Option<Refunded>,
 }
 
 impl Default for Sell {
@@ -126,6 +130,7 @@ impl Default for Sell {
             guard: WeighGuard::new(MetrologyConfig::default()),
             carts: HashMap::new(),
             last_done: None,
+            last_refund: None,
         }
     }
 }
@@ -426,4 +431,62 @@ pub fn abandon(kiosk: &mut Kiosk) -> Result<(), SellError> {
     tx.commit()?;
     *kiosk.sell.cart_of(me) = SellerCart::new(me);
     Ok(())
+}
+
+/// A refund just recorded, for the confirmation screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refunded {
+    /// The refund's own ticket number (journal seq).
+    pub seq: i64,
+    pub refund_of: i64,
+    /// What goes back to the customer (positive), and how much of it in cash.
+    pub amount: i64,
+    pub cash: i64,
+}
+
+/// Cancels a recorded sale: a new `refund` entry with negative amounts referencing it, never
+/// an edit. The money goes back the way it came (cash first up to the cash the sale kept).
+/// Lines already refunded are refused.
+pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
+    let me = seller(kiosk)?;
+    let now = kiosk.clock.now();
+    if let Some(last) = crate::store::journal::last_time(kiosk.store.conn())
+        .map_err(|e| SellError::Store(e.to_string()))?
+    {
+        if now < last {
+            return Err(SellError::ClockBehind);
+        }
+    }
+    let cash_session = super::cash::session_for_sale(kiosk)?;
+    let cashier_name = kiosk
+        .session
+        .current()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let ctx = crate::store::sales::SaleContext {
+        cashier_id: me,
+        cashier_name,
+        cash_session: Some(cash_session),
+        training: false,
+    };
+    let tx = kiosk.store.conn_mut().transaction()?;
+    let entry =
+        crate::store::sales::record_refund(&tx, seq, &[], &ctx, now).map_err(|e| match e {
+            crate::store::sales::SalesError::AlreadyRefunded { .. }
+            | crate::store::sales::SalesError::NothingToRefund(_) => SellError::AlreadyRefunded,
+            other => SellError::Store(other.to_string()),
+        })?;
+    tx.commit()?;
+    let stored = crate::store::sales::sale(kiosk.store.conn(), entry.seq)
+        .map_err(|e| SellError::Store(e.to_string()))?
+        .ok_or_else(|| SellError::Store("refund not found after commit".into()))?;
+    let cash = -stored.paid_with(PaymentMethod::Cash);
+    let refunded = Refunded {
+        seq: entry.seq,
+        refund_of: seq,
+        amount: -stored.total_cents,
+        cash,
+    };
+    kiosk.sell.last_refund = Some(refunded.clone());
+    Ok(refunded)
 }

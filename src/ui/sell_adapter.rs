@@ -148,7 +148,33 @@ pub(super) fn wire(
             }
         });
     }
-    on!(on_new_sale, |_k| Ok(Some(Screen::SellCatalog)));
+    on!(on_new_sale, |k| {
+        k.sell.last_refund = None;
+        Ok(Some(Screen::SellCatalog))
+    });
+    {
+        let weak = window.as_weak();
+        let kiosk = kiosk.clone();
+        let idle = idle.clone();
+        a.on_cancel_sale(move || {
+            let Some(w) = weak.upgrade() else { return };
+            let a = w.global::<SellFlowAdapter>();
+            if !a.get_confirm_cancel() {
+                a.set_confirm_cancel(true);
+                super::touched(&w, &kiosk, &idle);
+                return;
+            }
+            act(&w, &kiosk, &idle, |k| {
+                let seq = k
+                    .sell
+                    .last_done
+                    .as_ref()
+                    .map(|d| d.seq)
+                    .ok_or(SellError::NothingChosen)?;
+                sell::refund_sale(k, seq).map(|_| None)
+            });
+        });
+    }
     {
         let d = devices.clone();
         let weak = window.as_weak();
@@ -330,6 +356,21 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     match kiosk.screen {
         Screen::SellWeigh => refresh_weigh(window, kiosk),
         Screen::SellReceipt => {
+            a.set_confirm_cancel(false);
+            match &kiosk.sell.last_refund {
+                Some(r)
+                    if kiosk
+                        .sell
+                        .last_done
+                        .as_ref()
+                        .is_some_and(|d| d.seq == r.refund_of) =>
+                {
+                    a.set_refunded(true);
+                    a.set_refund_ticket(r.seq as i32);
+                    a.set_refund_amount(format_money(r.amount, lang(kiosk)).into());
+                }
+                _ => a.set_refunded(false),
+            }
             if let Some(done) = &kiosk.sell.last_done {
                 let l = lang(kiosk);
                 a.set_ticket(done.seq as i32);
