@@ -299,6 +299,17 @@ fn a_cart_is_parked_while_its_seller_is_away_and_comes_back() {
     tap(&ui, "key-6");
     tap(&ui, "weigh-add");
     assert_eq!(label(&ui, "catalog-total"), "€2.10");
+    // Something the catalogue lacks: "divers" at a typed price.
+    tap(&ui, "catalog-divers");
+    assert_eq!(screen(&ui), Screen::SellWeigh);
+    tap(&ui, "weigh-add");
+    assert_eq!(screen(&ui), Screen::SellWeigh, "no price, no line");
+    for d in "350".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    assert_eq!(label(&ui, "weigh-price"), "€3.50");
+    tap(&ui, "weigh-add");
+    assert_eq!(label(&ui, "catalog-total"), "€5.60");
     // Five minutes without a touch: the screen locks, the cart is parked.
     i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(5 * 60 + 1));
     assert_eq!(screen(&ui), Screen::Login);
@@ -310,6 +321,6 @@ fn a_cart_is_parked_while_its_seller_is_away_and_comes_back() {
     // Amina comes back: her cart is there.
     tap(&ui, "area-sell");
     sign_in(&ui, "Amina", "1111");
-    assert_eq!(label(&ui, "catalog-total"), "€2.10");
-    assert_eq!(ui.window.global::<SellFlowAdapter>().get_count(), 1);
+    assert_eq!(label(&ui, "catalog-total"), "€5.60");
+    assert_eq!(ui.window.global::<SellFlowAdapter>().get_count(), 2);
 }

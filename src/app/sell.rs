@@ -254,8 +254,9 @@ pub fn add_weighed(kiosk: &mut Kiosk) -> Result<(), SellError> {
 pub fn qty_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
     let me = seller(kiosk)?;
     if let Some(chosen) = &mut kiosk.sell.cart_of(me).chosen {
+        let max = if is_divers(chosen) { 7 } else { 3 };
         if d.is_ascii_digit()
-            && chosen.qty_digits.len() < 3
+            && chosen.qty_digits.len() < max
             && !(chosen.qty_digits.is_empty() && d == '0')
         {
             chosen.qty_digits.push(d);
@@ -301,6 +302,58 @@ pub fn add_pieces(kiosk: &mut Kiosk) -> Result<(), SellError> {
         chosen.product.name.clone(),
         chosen.product.vat_bp as u32,
         kind,
+    )?;
+    c.chosen = None;
+    Ok(())
+}
+
+/// "Divers": something the catalogue lacks, at a price typed on the keypad (VAT 5.5 %, the
+/// rate of the stall's food). The typed digits are cents.
+pub fn choose_divers(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let product = Product {
+        id: 0,
+        name: DIVERS_LABEL.into(),
+        short_code: "DIV".into(),
+        category: "other".into(),
+        icon: "harvest".into(),
+        pricing: Pricing::PerPiece,
+        price_cents: 0,
+        avg_weight_g: None,
+        vat_bp: 550,
+        origin: String::new(),
+        active: true,
+    };
+    kiosk.sell.cart_of(me).chosen = Some(Chosen {
+        product,
+        qty_digits: String::new(),
+    });
+    Ok(())
+}
+
+/// The label of a "divers" line (receipts are in French).
+pub const DIVERS_LABEL: &str = "Divers";
+
+/// Is the chosen product the "divers" item?
+pub fn is_divers(chosen: &Chosen) -> bool {
+    chosen.product.id == 0
+}
+
+/// Adds the "divers" line at the typed price.
+pub fn add_divers(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    let chosen = c.chosen.clone().ok_or(SellError::NothingChosen)?;
+    let cents = crate::domain::money::parse_money_keypad(&chosen.qty_digits)
+        .map_err(|e| SellError::BadAmount(e.code().into()))?;
+    if cents <= 0 {
+        return Err(SellError::BadAmount("zero".into()));
+    }
+    c.cart.add_line(
+        0,
+        DIVERS_LABEL,
+        chosen.product.vat_bp as u32,
+        LineKind::Divers { cents },
     )?;
     c.chosen = None;
     Ok(())

@@ -78,17 +78,23 @@ pub(super) fn wire(
             });
         }};
     }
+    on!(on_choose_divers, |k| sell::choose_divers(k)
+        .map(|_| Some(Screen::SellWeigh)));
     on!(on_weigh_cancel, |k| sell::unchoose(k)
         .map(|_| Some(Screen::SellCatalog)));
     on!(on_weigh_add, |k| {
-        let weighed = k
+        let chosen = k
             .sell
             .peek(k.session.current().map_or(-1, |s| s.id))
-            .and_then(|c| c.chosen.as_ref())
-            .map(|c| c.product.pricing == Pricing::PerKg);
-        match weighed {
-            Some(true) => sell::add_weighed(k).map(|_| Some(Screen::SellCatalog)),
-            Some(false) => sell::add_pieces(k).map(|_| Some(Screen::SellCatalog)),
+            .and_then(|c| c.chosen.clone());
+        match chosen {
+            Some(c) if sell::is_divers(&c) => {
+                sell::add_divers(k).map(|_| Some(Screen::SellCatalog))
+            }
+            Some(c) if c.product.pricing == Pricing::PerKg => {
+                sell::add_weighed(k).map(|_| Some(Screen::SellCatalog))
+            }
+            Some(_) => sell::add_pieces(k).map(|_| Some(Screen::SellCatalog)),
             None => Err(SellError::NothingChosen),
         }
     });
@@ -308,6 +314,7 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     a.set_product_icon(p.icon.as_str().into());
     a.set_unit_price(format_money(p.price_cents, l).into());
     a.set_pricing(pricing_kind(p.pricing));
+    a.set_divers(sell::is_divers(&chosen));
     if p.pricing == Pricing::PerKg {
         match kiosk.devices.scale {
             ScaleView::Weight { grams, stable, net } => {
@@ -341,6 +348,12 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
                 a.set_refusal(e.code().into());
             }
         }
+    } else if sell::is_divers(&chosen) {
+        let cents: i64 = chosen.qty_digits.parse().unwrap_or(0);
+        a.set_line_price(format_money(cents, l).into());
+        a.set_unit_price("".into());
+        a.set_can_add(cents > 0);
+        a.set_refusal("".into());
     } else {
         let qty: i64 = chosen.qty_digits.parse().unwrap_or(1);
         a.set_qty(qty.to_string().into());
