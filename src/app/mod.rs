@@ -4,6 +4,7 @@
 pub mod cash;
 pub mod catalog;
 pub mod clock;
+pub mod closures;
 pub mod devices;
 pub mod printing;
 pub mod receipt;
