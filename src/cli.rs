@@ -268,6 +268,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Journal(JournalCommand::Verify)) => journal_verify(&cli),
+        Some(Command::Journal(JournalCommand::Archive(a))) => journal_archive(&cli, &a),
         Some(Command::Receipt(a)) => receipt(&cli, &a),
         Some(Command::Export(ExportCommand::Sales(a))) => export_sales(&cli, &a),
     }
@@ -655,6 +656,11 @@ pub enum JournalCommand {
     /// Prints `intact: N entries` (exit 0) or `broken: seq N: REASON` (exit 1). Opens the
     /// database read-only.
     Verify,
+    /// Writes the yearly archive into DIR: journal-Y.csv, journal-Y.json, keys.json,
+    /// README.txt (how to verify without Comptoir) and SHA256SUMS. Verifies the journal
+    /// first (broken: exit 1, nothing written); refuses a DIR that already holds these files
+    /// (exit 2). Prints `archived N entries to DIR`. Opens the database read-only.
+    Archive(ArchiveArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -896,4 +902,49 @@ fn write_csv<T: serde::Serialize>(header: &[&str], rows: &[T]) -> Result<(), Str
         w.serialize(row).map_err(|e| e.to_string())?;
     }
     w.flush().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The year (local time of the configured time zone, default Europe/Paris).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    pub year: i32,
+    /// The folder to write into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn journal_archive(cli: &Cli, a: &ArchiveArgs) -> ExitCode {
+    use crate::store::archive::{self, ArchiveError};
+    use crate::store::journal::JournalError;
+    let (db, store) = match open_read_only(cli, "journal archive") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let config = match config_or_default(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match archive::write(store.conn(), a.year, config.tz(), &a.out) {
+        Ok(report) => {
+            println!("archived {} entries to {}", report.entries, a.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(ArchiveError::Journal(JournalError::Broken { seq, reason })) => {
+            println!("broken: seq {seq}: {reason}");
+            ExitCode::from(EXIT_FAILED)
+        }
+        Err(ArchiveError::Journal(e)) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            ExitCode::from(EXIT_DATABASE)
+        }
+        Err(e @ (ArchiveError::Exists { .. } | ArchiveError::NotAFolder { .. })) => {
+            eprintln!("comptoir: --out: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
 }

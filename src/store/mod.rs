@@ -6,6 +6,7 @@
 //! not Comptoir's, from a newer Comptoir, or in a read-only location is refused with
 //! [`OpenError`], and stays byte-for-byte as it was.
 
+pub mod archive;
 pub mod cash;
 pub mod catalog;
 pub mod journal;
