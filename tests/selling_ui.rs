@@ -324,3 +324,38 @@ fn a_cart_is_parked_while_its_seller_is_away_and_comes_back() {
     assert_eq!(label(&ui, "catalog-total"), "€5.60");
     assert_eq!(ui.window.global::<SellFlowAdapter>().get_count(), 2);
 }
+
+#[test]
+fn an_end_of_market_discount_is_recorded_with_who_gave_it() {
+    let (_dir, ui) = setup();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    tap(&ui, "category-egg");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
+    tap(&ui, "key-6");
+    tap(&ui, "weigh-add");
+    tap(&ui, "catalog-pay");
+    tap(&ui, "key-1");
+    tap(&ui, "key-0");
+    tap(&ui, "pay-discount-percent");
+    assert_eq!(label(&ui, "pay-discount"), "Discount: −€0.21");
+    assert_eq!(label(&ui, "pay-remaining"), "€1.89");
+    // A discount larger than the cart is refused.
+    for d in "500".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "pay-discount-amount");
+    assert_eq!(label(&ui, "pay-error"), "This discount is too large");
+    tap(&ui, "key-erase");
+    tap(&ui, "key-erase");
+    tap(&ui, "key-erase");
+    tap(&ui, "pay-card");
+    assert_eq!(screen(&ui), Screen::SellReceipt);
+    let k = ui.kiosk.borrow();
+    let head = journal::head(k.store.conn()).unwrap().unwrap();
+    let payload = head.payload_value().unwrap();
+    assert_eq!(payload["total_cents"], 189);
+    assert_eq!(payload["cart_discount_cents"], 21);
+    assert_eq!(payload["cart_discount"]["by"], staff_id(&ui, "Amina"));
+}

@@ -543,3 +543,36 @@ pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
     kiosk.sell.last_refund = Some(refunded.clone());
     Ok(refunded)
 }
+
+/// A discount on the whole cart (end of market), from the payment keypad: the typed number is a
+/// percentage (`percent`) or an amount in cents; recorded with who gave it. Only before the
+/// first payment. Typing nothing removes the discount.
+pub fn cart_discount(kiosk: &mut Kiosk, percent: bool) -> Result<(), SellError> {
+    use crate::domain::cart::{Discount, DiscountKind};
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    if c.pay_digits.is_empty() {
+        if c.cart.lines().is_empty() {
+            return Err(SellError::Cart(CartError::EmptyCart));
+        }
+        return match c.cart.remove_cart_discount(me) {
+            Ok(()) | Err(CartError::NoDiscount) => Ok(()),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let n: i64 = c
+        .pay_digits
+        .parse()
+        .map_err(|_| SellError::BadAmount("digits".into()))?;
+    let kind = if percent {
+        if !(1..=100).contains(&n) {
+            return Err(SellError::BadAmount("percent".into()));
+        }
+        DiscountKind::Percent((n * 100) as u32)
+    } else {
+        DiscountKind::Amount(n)
+    };
+    c.cart.set_cart_discount(Discount { kind, given_by: me })?;
+    c.pay_digits.clear();
+    Ok(())
+}

@@ -121,6 +121,10 @@ pub(super) fn wire(
         i64::from(cents)
     )
     .map(|_| None));
+    on!(on_give_discount, |k, percent: bool| sell::cart_discount(
+        k, percent
+    )
+    .map(|_| None));
     on!(on_pay_clear, |k| sell::clear_payments(k).map(|_| None));
     {
         let weak = window.as_weak();
@@ -286,6 +290,14 @@ pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
     } else {
         format_money(c.pay_digits.parse().unwrap_or(0), l).into()
     });
+    let discount = c
+        .cart
+        .totals()
+        .ok()
+        .filter(|t| t.cart_discount > 0)
+        .map(|t| format!("−{}", format_money(t.cart_discount, l)))
+        .unwrap_or_default();
+    a.set_discount(discount.into());
     let paid = c.cart.paid();
     a.set_paid(format_money(paid, l).into());
     a.set_remaining(format_money((total - paid).max(0), l).into());
