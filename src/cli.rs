@@ -408,6 +408,12 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
     };
     let mut kiosk = Kiosk::new(store, config, mode, Clock::System);
     kiosk.language = lang;
+    // Periods that ended while the kiosk was off are closed now (and again before each sale).
+    match crate::app::closures::close_due_periods(&mut kiosk, None) {
+        Ok(0) => {}
+        Ok(n) => eprintln!("comptoir: {n} closures written for ended periods"),
+        Err(e) => eprintln!("comptoir: closures: {e}"),
+    }
     let ui = match crate::ui::Ui::with_devices(kiosk, devices) {
         Ok(ui) => ui,
         Err(e) => {

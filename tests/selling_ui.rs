@@ -201,10 +201,28 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     {
         let k = ui.kiosk.borrow();
         let report = journal::verify(k.store.conn()).unwrap();
+        // Before the sale, the days that ended since the seeded market day were closed (signed,
+        // with the key registered first); then exactly one sale.
+        let kinds: Vec<String> = ((before + 1)..=report.entries)
+            .map(|seq| {
+                journal::entry(k.store.conn(), seq as i64)
+                    .unwrap()
+                    .unwrap()
+                    .kind
+            })
+            .collect();
         assert_eq!(
-            report.entries,
-            before + 1,
-            "exactly one more journal entry: the sale"
+            kinds.iter().filter(|k| *k == "sale").count(),
+            1,
+            "{kinds:?}"
+        );
+        assert_eq!(kinds.last().map(String::as_str), Some("sale"));
+        assert!(kinds.iter().any(|k| k == "closure"), "{kinds:?}");
+        assert!(
+            kinds
+                .iter()
+                .all(|k| ["sale", "closure", "key_registered"].contains(&k.as_str())),
+            "{kinds:?}"
         );
         let head = journal::head(k.store.conn()).unwrap().unwrap();
         assert_eq!(head.kind, "sale");
