@@ -507,8 +507,15 @@ fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
                 return ExitCode::from(EXIT_FAILED);
             }
         },
+        // Read-only, then copied into memory: the staged screens may record a sale there.
         Some(db) => match Store::open(db, Access::ReadOnly) {
-            Ok(s) => (s, RunMode::Live),
+            Ok(s) => match s.copy_in_memory() {
+                Ok(copy) => (copy, RunMode::Live),
+                Err(e) => {
+                    eprintln!("comptoir: {}: {e}", db.display());
+                    return ExitCode::from(EXIT_FAILED);
+                }
+            },
             Err(e) => return db_error(&e),
         },
         None => match builtin_demo_store() {

@@ -258,6 +258,22 @@ impl Store {
         })
     }
 
+    /// An in-memory copy of this database (SQLite's online backup): screenshots stage a sale
+    /// on it while the file stays untouched.
+    pub fn copy_in_memory(&self) -> rusqlite::Result<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut conn)?;
+            backup.run_to_completion(1000, std::time::Duration::ZERO, None)?;
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+            access: Access::ReadWrite,
+        })
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }

@@ -244,9 +244,15 @@ pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
     let l = lang(kiosk);
     let me = kiosk.session.current().map_or(-1, |s| s.id);
     let Some(c) = kiosk.sell.peek(me) else {
+        let zero: slint::SharedString = format_money(0, l).into();
         a.set_lines(ModelRc::new(VecModel::from(Vec::<CartLine>::new())));
-        a.set_total(format_money(0, l).into());
+        a.set_total(zero.clone());
         a.set_count(0);
+        a.set_typed("".into());
+        a.set_paid(zero.clone());
+        a.set_remaining(zero);
+        a.set_discount("".into());
+        a.set_payments(ModelRc::new(VecModel::from(Vec::<PaymentRow>::new())));
         return;
     };
     let lines: Vec<CartLine> = c
@@ -319,6 +325,14 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     let l = lang(kiosk);
     let me = kiosk.session.current().map_or(-1, |s| s.id);
     let Some(chosen) = kiosk.sell.peek(me).and_then(|c| c.chosen.clone()) else {
+        // Nothing chosen (a stale screen): show nothing rather than old values.
+        a.set_product_name("".into());
+        a.set_product_icon("".into());
+        a.set_unit_price("".into());
+        a.set_scale_ok(false);
+        a.set_line_price("".into());
+        a.set_can_add(false);
+        a.set_refusal("nothing_chosen".into());
         return;
     };
     let p = &chosen.product;
