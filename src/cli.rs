@@ -557,7 +557,21 @@ fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     println!("wrote {} {}x{} {}", screen.name(), w, h, out.display());
+    if std::env::var_os("COMPTOIR_REPORT_PEAK_RSS").is_some() {
+        // For the memory benchmark: this process's own peak (VmHWM starts afresh at exec, so
+        // the pages of a parent that forked us are not counted).
+        if let Some(kb) = peak_rss_kb() {
+            eprintln!("peak_rss_kb {kb}");
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// The peak resident memory of this process (Linux `VmHWM`), in kB.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Can `out` be written (its folder exists and takes files; it is not a folder)?
