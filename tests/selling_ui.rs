@@ -1,58 +1,21 @@
 //! A whole sale through the UI, with the demo's simulated scale and printer on real
 //! pseudo-terminals: product, weigh, add, cash with change, receipt printed by the simulator.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use common::{by_id, label, screen, seeded_db, tap, wait_for};
 use comptoir::app::{Clock, Kiosk, RunMode};
 use comptoir::config::Config;
 use comptoir::devices::Devices;
-use comptoir::store::{journal, Access, Store};
-use comptoir::ui::{AppState, Screen, SellFlowAdapter, Ui};
-use i_slint_backend_testing::{ElementHandle, ElementQuery};
+use comptoir::store::journal;
+use comptoir::ui::{Screen, SellFlowAdapter, Ui};
 use slint::ComponentHandle;
 
-fn by_id(ui: &Ui, id: &str) -> Option<ElementHandle> {
-    let id = id.to_string();
-    ElementQuery::from_root(&ui.window)
-        .match_descendants()
-        .match_predicate(move |e| e.accessible_id().is_some_and(|a| a == id))
-        .find_first()
-}
-
-fn tap(ui: &Ui, id: &str) {
-    by_id(ui, id)
-        .unwrap_or_else(|| panic!("no {id} on {:?}", screen(ui)))
-        .invoke_accessible_default_action();
-}
-
-fn label(ui: &Ui, id: &str) -> String {
-    by_id(ui, id)
-        .and_then(|e| e.accessible_label())
-        .map(|s| s.replace(['\u{a0}', '\u{202f}'], " "))
-        .unwrap_or_default()
-}
-
-fn screen(ui: &Ui) -> Screen {
-    ui.window.global::<AppState>().get_screen()
-}
-
-fn wait_for(ui: &Ui, what: &str, mut done: impl FnMut(&Ui) -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(20));
-        if done(ui) {
-            return;
-        }
-    }
-    panic!(
-        "timed out waiting for {what}: weight {:?}, refusal {:?}, scale {:?}",
-        label(ui, "weigh-weight"),
-        label(ui, "weigh-refusal"),
-        ui.kiosk.borrow().devices.scale
-    );
-}
+/// What a timeout shows.
+const SHOW: &[&str] = &["weigh-weight", "weigh-refusal", "pay-error"];
 
 fn product_id(ui: &Ui, name: &str) -> i64 {
     let k = ui.kiosk.borrow();
@@ -84,16 +47,7 @@ fn sign_in(ui: &Ui, name: &str, pin: &str) {
 
 fn setup() -> (tempfile::TempDir, Ui) {
     i_slint_backend_testing::init_no_event_loop();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.db");
-    let mut store = Store::open(&db, Access::ReadWrite).unwrap();
-    let options = comptoir::demo::SeedOptions {
-        days: 1,
-        seed: 1,
-        until: chrono::NaiveDate::from_ymd_opt(2026, 6, 13).unwrap(),
-        tz: chrono_tz::Europe::Paris,
-    };
-    comptoir::demo::seed(&mut store, &options).unwrap();
+    let (dir, db, store) = seeded_db(1);
     let receipts = dir.path().join("receipts");
     let devices = Devices::start_demo(&db, &receipts).unwrap();
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
@@ -127,12 +81,12 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     // Tomatoes are sold by weight.
     tap(&ui, &format!("product-{}", product_id(&ui, "Tomates")));
     assert_eq!(screen(&ui), Screen::SellWeigh);
-    wait_for(&ui, "an empty scale", |ui| {
+    wait_for(&ui, "an empty scale", SHOW, |ui| {
         label(ui, "weigh-refusal") == "Put the goods on the scale"
     });
     // A moving load cannot be added.
     simulate(&ui, "motion");
-    wait_for(&ui, "motion", |ui| {
+    wait_for(&ui, "motion", SHOW, |ui| {
         label(ui, "weigh-refusal") == "Wait until the weight is still"
     });
     tap(&ui, "weigh-add");
@@ -142,7 +96,7 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
         "nothing added while the weight moves"
     );
     simulate(&ui, "1234");
-    wait_for(&ui, "a stable load", |ui| {
+    wait_for(&ui, "a stable load", SHOW, |ui| {
         label(ui, "weigh-weight") == "1.234 kg" && label(ui, "weigh-refusal").is_empty()
     });
     assert_eq!(
@@ -156,17 +110,17 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
 
     // The same load cannot be sold twice: a second weighed line waits for the return to zero.
     tap(&ui, &format!("product-{}", product_id(&ui, "Courgettes")));
-    wait_for(&ui, "the zero guard", |ui| {
+    wait_for(&ui, "the zero guard", SHOW, |ui| {
         label(ui, "weigh-refusal") == "Take the last goods off the scale first"
     });
     tap(&ui, "weigh-add");
     assert_eq!(screen(&ui), Screen::SellWeigh);
     simulate(&ui, "0");
-    wait_for(&ui, "back to zero", |ui| {
+    wait_for(&ui, "back to zero", SHOW, |ui| {
         label(ui, "weigh-refusal") == "Put the goods on the scale"
     });
     simulate(&ui, "850");
-    wait_for(&ui, "the courgettes", |ui| {
+    wait_for(&ui, "the courgettes", SHOW, |ui| {
         label(ui, "weigh-refusal").is_empty() && label(ui, "weigh-weight") == "0.850 kg"
     });
     tap(&ui, "weigh-add");
@@ -234,7 +188,7 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
     // The receipt, on request. The printer is out of paper: the screen says so, the receipt
     // waits in the queue and comes out of the simulated printer when the paper is back.
     assert!(ui.devices.borrow().demo_printer("paper-out"));
-    wait_for(&ui, "the paper-out warning", |ui| {
+    wait_for(&ui, "the paper-out warning", SHOW, |ui| {
         label(ui, "done-printer") == "Out of paper: the receipt will print when paper is back"
     });
     tap(&ui, "done-print");
@@ -245,10 +199,10 @@ fn a_weighed_sale_paid_in_cash_with_change_and_a_receipt() {
         "nothing prints without paper"
     );
     assert!(ui.devices.borrow().demo_printer("paper-ok"));
-    wait_for(&ui, "the receipt", |_| {
+    wait_for(&ui, "the receipt", SHOW, |_| {
         receipts.join("job-0001.png").exists()
     });
-    wait_for(&ui, "the warning gone", |ui| {
+    wait_for(&ui, "the warning gone", SHOW, |ui| {
         label(ui, "done-printer").is_empty()
     });
 

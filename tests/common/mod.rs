@@ -1,0 +1,71 @@
+//! Helpers shared by the UI tests that run the demo kiosk with its simulated devices: find and
+//! tap elements by accessible id, read labels, let real time pass for the device workers.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use comptoir::store::{Access, Store};
+use comptoir::ui::{AppState, Screen, Ui};
+use i_slint_backend_testing::{ElementHandle, ElementQuery};
+use slint::ComponentHandle;
+
+pub fn by_id(ui: &Ui, id: &str) -> Option<ElementHandle> {
+    let id = id.to_string();
+    ElementQuery::from_root(&ui.window)
+        .match_descendants()
+        .match_predicate(move |e| e.accessible_id().is_some_and(|a| a == id))
+        .find_first()
+}
+
+pub fn screen(ui: &Ui) -> Screen {
+    ui.window.global::<AppState>().get_screen()
+}
+
+pub fn tap(ui: &Ui, id: &str) {
+    by_id(ui, id)
+        .unwrap_or_else(|| panic!("no {id} on {:?}", screen(ui)))
+        .invoke_accessible_default_action();
+}
+
+/// An element's label, with no-break spaces (before units and currency) made plain.
+pub fn label(ui: &Ui, id: &str) -> String {
+    by_id(ui, id)
+        .and_then(|e| e.accessible_label())
+        .map(|s| s.replace(['\u{a0}', '\u{202f}'], " "))
+        .unwrap_or_default()
+}
+
+/// Lets real time pass for the worker threads while the UI timers run, until `done`; on
+/// timeout, panics with `what` and the labels of `show`.
+pub fn wait_for(ui: &Ui, what: &str, show: &[&str], mut done: impl FnMut(&Ui) -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(20));
+        if done(ui) {
+            return;
+        }
+    }
+    let labels: Vec<(String, String)> = show
+        .iter()
+        .map(|id| (id.to_string(), label(ui, id)))
+        .collect();
+    panic!("timed out waiting for {what}: {labels:?}");
+}
+
+/// A demo database file seeded over `days` days up to 13 June 2026, in a fresh folder.
+pub fn seeded_db(days: u32) -> (tempfile::TempDir, PathBuf, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut store = Store::open(&db, Access::ReadWrite).unwrap();
+    let options = comptoir::demo::SeedOptions {
+        days,
+        seed: 1,
+        until: chrono::NaiveDate::from_ymd_opt(2026, 6, 13).unwrap(),
+        tz: chrono_tz::Europe::Paris,
+    };
+    comptoir::demo::seed(&mut store, &options).unwrap();
+    (dir, db, store)
+}
