@@ -428,7 +428,18 @@ pub fn clear_payments(kiosk: &mut Kiosk) -> Result<(), SellError> {
     Ok(())
 }
 
-fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
+/// What every new ticket (sale or refund) needs first: a clock not behind the journal, the
+/// closures of ended periods written, an open and fresh cash session; then who sells, where.
+fn ticket_context(
+    kiosk: &mut Kiosk,
+    me: i64,
+) -> Result<
+    (
+        crate::store::sales::SaleContext,
+        chrono::DateTime<chrono::Utc>,
+    ),
+    SellError,
+> {
     let now = kiosk.clock.now();
     if let Some(last) = crate::store::journal::last_time(kiosk.store.conn())
         .map_err(|e| SellError::Store(e.to_string()))?
@@ -444,14 +455,19 @@ fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
         .current()
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    let mut cart = kiosk.sell.cart_of(me).cart.clone();
-    let sale = cart.close_paid()?;
     let ctx = crate::store::sales::SaleContext {
         cashier_id: me,
         cashier_name,
         cash_session: Some(cash_session),
         training: false,
     };
+    Ok((ctx, now))
+}
+
+fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
+    let (ctx, now) = ticket_context(kiosk, me)?;
+    let mut cart = kiosk.sell.cart_of(me).cart.clone();
+    let sale = cart.close_paid()?;
     let tx = kiosk.store.conn_mut().transaction()?;
     let entry = crate::store::sales::record_sale(&tx, &sale, &ctx, now)
         .map_err(|e| SellError::Store(e.to_string()))?;
@@ -506,27 +522,7 @@ pub struct Refunded {
 /// Lines already refunded are refused.
 pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
     let me = seller(kiosk)?;
-    let now = kiosk.clock.now();
-    if let Some(last) = crate::store::journal::last_time(kiosk.store.conn())
-        .map_err(|e| SellError::Store(e.to_string()))?
-    {
-        if now < last {
-            return Err(SellError::ClockBehind);
-        }
-    }
-    close_ended_periods(kiosk)?;
-    let cash_session = super::cash::session_for_sale(kiosk)?;
-    let cashier_name = kiosk
-        .session
-        .current()
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
-    let ctx = crate::store::sales::SaleContext {
-        cashier_id: me,
-        cashier_name,
-        cash_session: Some(cash_session),
-        training: false,
-    };
+    let (ctx, now) = ticket_context(kiosk, me)?;
     let tx = kiosk.store.conn_mut().transaction()?;
     let entry =
         crate::store::sales::record_refund(&tx, seq, &[], &ctx, now).map_err(|e| match e {
