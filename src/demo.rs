@@ -237,7 +237,7 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
     };
     let created = at(start, 8, 0);
 
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     catalog::ensure_categories(&tx)?;
     for p in DEMO_PRODUCTS {
         catalog::add_product(
@@ -261,7 +261,7 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
     }
     tx.commit()?;
 
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     for (name, role, pin) in DEMO_STAFF {
         let salt: [u8; 16] = rng.gen();
         people::add_staff(
@@ -275,7 +275,7 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
     tx.commit()?;
 
     // Residents register over the period, a few a week; each gets a card.
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     let count = 12 + options.days.min(365) as usize / 3;
     for index in 0..count {
         let day = start + Duration::days(rng.gen_range(0..=i64::from(options.days)));
@@ -348,7 +348,7 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
             .map(|_| rng.gen_range(8 * 3600 + 1800..12 * 3600 + 2700))
             .collect();
         times.sort_unstable();
-        let tx = store.conn_mut().transaction()?;
+        let tx = store.write()?;
         if first_market_day {
             first_market_day = false;
             let training = SaleContext {

@@ -91,7 +91,7 @@ pub fn open(kiosk: &mut Kiosk, float_cents: i64) -> Result<i64, CashError> {
     let me = kiosk.session.require(Action::CashSession)?.id;
     let now = kiosk.clock.now();
     check_clock(kiosk, now)?;
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let id = cash::open_session(&tx, me, float_cents, now)?;
     tx.commit()?;
     Ok(id)
@@ -102,7 +102,7 @@ pub fn movement(kiosk: &mut Kiosk, cents: i64, reason: MovementReason) -> Result
     let me = kiosk.session.require(Action::CashSession)?.id;
     let now = kiosk.clock.now();
     check_clock(kiosk, now)?;
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let session = cash::current_session(&tx)?.ok_or(CashError::NoSession)?;
     let id = cash::add_movement(&tx, session.id, me, cents, reason, now)?;
     tx.commit()?;
@@ -114,7 +114,7 @@ pub fn close(kiosk: &mut Kiosk, counted: &Denominations) -> Result<(i64, Closing
     let me = kiosk.session.require(Action::CashSession)?.id;
     let now = kiosk.clock.now();
     check_clock(kiosk, now)?;
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let session = cash::current_session(&tx)?.ok_or(CashError::NoSession)?;
     let closing = cash::close_session(&tx, session.id, me, counted, now)?;
     tx.commit()?;

@@ -337,7 +337,7 @@ pub fn close_due_periods(
     let path = key_path_of(kiosk, key_path)?;
     let tz = kiosk.config.tz();
     let now = kiosk.clock.now();
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let appended = run_due(&tx, &path, tz, now)?;
     tx.commit()?;
     Ok(appended.len())
@@ -358,7 +358,7 @@ pub fn confirm_key_rotation(
     let mut body = Map::new();
     body.insert("reason".into(), Value::from(reason));
     body.insert("staff_id".into(), Value::from(me));
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let (_, entry) = journal::rotate_key(&tx, &path, now, body)?;
     tx.commit()?;
     Ok(entry)

@@ -468,7 +468,7 @@ fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
     let (ctx, now) = ticket_context(kiosk, me)?;
     let mut cart = kiosk.sell.cart_of(me).cart.clone();
     let sale = cart.close_paid()?;
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let entry = crate::store::sales::record_sale(&tx, &sale, &ctx, now)
         .map_err(|e| SellError::Store(e.to_string()))?;
     tx.commit()?;
@@ -498,7 +498,7 @@ pub fn abandon(kiosk: &mut Kiosk) -> Result<(), SellError> {
         .collect();
     cart.abandon(me)?;
     let now = kiosk.clock.now();
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     crate::store::sales::record_abandoned_cart(&tx, &lines, me, now)
         .map_err(|e| SellError::Store(e.to_string()))?;
     tx.commit()?;
@@ -523,7 +523,7 @@ pub struct Refunded {
 pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
     let me = seller(kiosk)?;
     let (ctx, now) = ticket_context(kiosk, me)?;
-    let tx = kiosk.store.conn_mut().transaction()?;
+    let tx = kiosk.store.write()?;
     let entry =
         crate::store::sales::record_refund(&tx, seq, &[], &ctx, now).map_err(|e| match e {
             crate::store::sales::SalesError::AlreadyRefunded { .. }

@@ -63,7 +63,7 @@ pub fn add(
     if !pin_well_formed(pin) {
         return Err(StaffError::BadPin);
     }
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     if people::active_name_taken(&tx, &name, None)? {
         return Err(StaffError::NameTaken);
     }
@@ -94,7 +94,7 @@ pub fn edit(
     let actor = session.require(Action::ManageStaff)?.id;
     let name = clean_name(name)?;
     let before = existing(store, id)?;
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     if people::active_name_taken(&tx, &name, Some(id))? {
         return Err(StaffError::NameTaken);
     }
@@ -143,7 +143,7 @@ pub fn retire(
 ) -> Result<(), StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     let before = existing(store, id)?;
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     if before.role == Role::Admin && before.active && people::active_admin_count(&tx)? <= 1 {
         return Err(StaffError::LastAdmin);
     }
@@ -172,7 +172,7 @@ pub fn reactivate(
 ) -> Result<(), StaffError> {
     let actor = session.require(Action::ManageStaff)?.id;
     let before = existing(store, id)?;
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     if people::active_name_taken(&tx, &before.name, Some(id))? {
         return Err(StaffError::NameTaken);
     }
@@ -205,7 +205,7 @@ pub fn reset_pin(
         return Err(StaffError::BadPin);
     }
     existing(store, id)?;
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     people::set_staff_pin_hash(&tx, id, &people::hash_pin(pin))?;
     people::record_event(
         &tx,
@@ -231,7 +231,7 @@ pub fn create_first_admin(
     if !pin_well_formed(pin) {
         return Err(StaffError::BadPin);
     }
-    let tx = store.conn_mut().transaction()?;
+    let tx = store.write()?;
     let anybody: i64 = tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?;
     if anybody > 0 {
         return Err(StaffError::Denied(Denied::NotSignedIn));

@@ -282,6 +282,16 @@ impl Store {
         &mut self.conn
     }
 
+    /// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). The printer
+    /// worker writes to the same file from its own connection: a deferred transaction that has
+    /// read first would fail with `SQLITE_BUSY` (no waiting) if that worker committed meanwhile;
+    /// an immediate one waits its turn (busy timeout), so a sale never fails because a receipt
+    /// was printing.
+    pub fn write(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
