@@ -73,20 +73,23 @@ pub fn add_staff(
     Ok(conn.last_insert_rowid())
 }
 
+/// A staff row selected as `id, name, role, active`.
+fn staff_from_row(r: &rusqlite::Row) -> rusqlite::Result<Staff> {
+    let role: String = r.get(2)?;
+    Ok(Staff {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: Role::parse(&role).unwrap_or(Role::Seller),
+        active: r.get(3)?,
+    })
+}
+
 /// Active staff, by name.
 pub fn active_staff(conn: &Connection) -> rusqlite::Result<Vec<Staff>> {
     let mut stmt = conn.prepare(
         "SELECT id, name, role, active FROM staff WHERE active = 1 ORDER BY name COLLATE NOCASE, id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        let role: String = r.get(2)?;
-        Ok(Staff {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            role: Role::parse(&role).unwrap_or(Role::Seller),
-            active: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map([], staff_from_row)?;
     rows.collect()
 }
 
@@ -190,15 +193,7 @@ pub fn all_staff(conn: &Connection) -> rusqlite::Result<Vec<Staff>> {
     let mut stmt = conn.prepare(
         "SELECT id, name, role, active FROM staff ORDER BY active DESC, name COLLATE NOCASE, id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        let role: String = r.get(2)?;
-        Ok(Staff {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            role: Role::parse(&role).unwrap_or(Role::Seller),
-            active: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map([], staff_from_row)?;
     rows.collect()
 }
 
