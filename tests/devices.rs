@@ -1,12 +1,10 @@
 //! The devices end to end in the demo kiosk: the hardware crate's simulators on real
 //! pseudo-terminals, the app's workers, and the admin devices screen under the testing backend.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{label, seeded_db, tap, wait_for};
 use chrono::{TimeZone, Utc};
-use common::{label, seeded_db, tap, wait_for};
 use comptoir::app::{Clock, Kiosk, RunMode};
 use comptoir::config::Config;
 use comptoir::devices::Devices;

@@ -1,12 +1,10 @@
 //! A whole sale through the UI, with the demo's simulated scale and printer on real
 //! pseudo-terminals: product, weigh, add, cash with change, receipt printed by the simulator.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{by_id, label, screen, seeded_db, tap, wait_for};
 use chrono::{TimeZone, Utc};
-use common::{by_id, label, screen, seeded_db, tap, wait_for};
 use comptoir::app::{Clock, Kiosk, RunMode};
 use comptoir::config::Config;
 use comptoir::devices::Devices;

@@ -1,0 +1,19 @@
+//! Comptoir's integration tests, one module per subject, built as a single test binary: every
+//! test binary links the whole Slint stack, so one link instead of fourteen keeps CI's disk and
+//! time in check. Run one subject with `cargo test --test integration store::`.
+
+mod common;
+
+mod archive;
+mod cash;
+mod cli;
+mod closures;
+mod devices;
+mod hardware_cli;
+mod journal;
+mod sales;
+mod selling_ui;
+mod staff;
+mod store;
+mod translations;
+mod ui;
