@@ -16,7 +16,7 @@ pub struct Config {
     /// IANA time zone for days, closures and reports.
     #[serde(default = "default_timezone")]
     pub timezone: String,
-    /// Default UI language: fr, en (tr and ar when their translations land).
+    /// Default UI language: fr, en, tr or ar.
     #[serde(default = "default_language")]
     pub language: String,
     /// The database; default `<data dir>/comptoir.db`.
@@ -98,7 +98,7 @@ fn location(line: usize, key: &str) -> String {
 }
 
 /// Languages the UI can be set to.
-pub const LANGUAGES: &[&str] = &["fr", "en"];
+pub const LANGUAGES: &[&str] = &["fr", "en", "tr", "ar"];
 
 impl Config {
     /// Reads and checks a config file.

@@ -28,15 +28,19 @@ pub use generated::*;
 /// Shared handle on the kiosk state, owned by the UI thread.
 pub type Shared = Rc<RefCell<Kiosk>>;
 
-/// Languages the UI offers, each by its own name.
-pub const LANGUAGES: &[(&str, &str)] = &[("fr", "Français"), ("en", "English")];
+/// Languages the UI offers, each by its own name, in the order of the language bar.
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("fr", "Français"),
+    ("en", "English"),
+    ("tr", "Türkçe"),
+    ("ar", "العربية"),
+];
 
-/// Switches the bundled translation. English is the source language. A language without a
-/// translation yet falls back to French, the kiosk's default, rather than to whatever the
-/// machine's locale picked.
+/// Switches the bundled translation. English is the source language, bundled like the others
+/// (its msgstr are its msgid). A language without a translation falls back to French, the
+/// kiosk's default, rather than to whatever the machine's locale picked.
 pub fn select_language(code: &str) -> bool {
-    let bundle = if code == "en" { "" } else { code };
-    match slint::select_bundled_translation(bundle) {
+    match slint::select_bundled_translation(code) {
         Ok(()) => true,
         Err(e) => {
             log::warn!("language {code}: {e}; showing French");
@@ -294,9 +298,13 @@ impl Ui {
 }
 
 fn apply_language(window: &AppWindow, code: &str) {
+    let state = window.global::<AppState>();
     if select_language(code) {
-        window.global::<AppState>().set_language(code.into());
+        state.set_language(code.into());
     }
+    // Right-to-left languages mirror the layouts where the order follows the reading direction.
+    let shown = crate::domain::money::Lang::from_code(&state.get_language()).unwrap_or_default();
+    state.set_rtl(shown.is_rtl());
 }
 
 fn update_clock(window: &AppWindow, kiosk: &Kiosk) {
