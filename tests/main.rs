@@ -11,6 +11,7 @@ mod closures;
 mod devices;
 mod hardware_cli;
 mod journal;
+mod languages;
 mod sales;
 mod selling_ui;
 mod staff;

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod clock;
 pub mod closures;
 pub mod devices;
+pub mod lockdown;
 pub mod printing;
 pub mod receipt;
 pub mod roles;
@@ -135,6 +136,8 @@ pub struct Kiosk {
     pub devices: devices::DeviceStatus,
     /// Every seller's cart and the scale's weighing guard.
     pub sell: sell::Sell,
+    /// Whether a resident is held in the compost flow (see `lockdown`).
+    pub lockdown: lockdown::Lockdown,
 }
 
 /// Where a navigation request ends.
@@ -160,6 +163,7 @@ impl Kiosk {
             language,
             devices: devices::DeviceStatus::default(),
             sell: sell::Sell::default(),
+            lockdown: lockdown::Lockdown::default(),
         };
         if let Some(scale) = &kiosk.config.scale {
             let mut m = crate::domain::metrology::MetrologyConfig::default();
@@ -198,6 +202,9 @@ impl Kiosk {
 
     /// Asks for a screen: staff screens need a signed-in person whose role allows them.
     pub fn navigate(&mut self, to: Screen) -> Navigation {
+        if let Some(held) = lockdown::gate(self, to) {
+            return held;
+        }
         if to.is_staff() && !self.has_staff() {
             self.screen = Screen::FirstStart;
             return Navigation::SignInFirst(to);

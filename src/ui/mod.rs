@@ -5,6 +5,7 @@ mod admin_adapter;
 mod cash_adapter;
 mod devices_adapter;
 mod first_start_adapter;
+mod lockdown;
 mod login_adapter;
 pub mod screenshot;
 mod sell_adapter;
@@ -114,6 +115,8 @@ impl Ui {
         }
         let devices = Rc::new(RefCell::new(devices));
         let window = AppWindow::new()?;
+        let start_language = kiosk.language.clone();
+        kiosk.lockdown.remember_language(&start_language);
         let kiosk: Shared = Rc::new(RefCell::new(kiosk));
         let idle = Rc::new(slint::Timer::default());
         {
@@ -204,10 +207,12 @@ impl Ui {
         {
             let weak = self.window.as_weak();
             let kiosk = self.kiosk.clone();
+            let idle = self.idle.clone();
             state.on_set_language(move |code| {
                 let Some(w) = weak.upgrade() else { return };
                 kiosk.borrow_mut().language = code.to_string();
                 apply_language(&w, &code);
+                touched(&w, &kiosk, &idle);
                 refresh(&w, &kiosk);
             });
         }
@@ -315,10 +320,15 @@ fn update_clock(window: &AppWindow, kiosk: &Kiosk) {
 }
 
 /// Something was touched: restart the idle timer of the current screen. On a staff screen
-/// five minutes without a touch sign the person out and lock the screen.
+/// five minutes without a touch sign the person out and lock the screen; on a resident-facing
+/// screen 60 s bring back its idle state (`lockdown`).
 pub(crate) fn touched(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) {
     let screen = kiosk.borrow().screen;
     let signed_in = kiosk.borrow().session.current().is_some();
+    if app::lockdown::is_resident_facing(screen) {
+        lockdown::start_resident_timer(window, kiosk, idle);
+        return;
+    }
     if !(screen.is_staff() || (screen == app::Screen::Login && signed_in)) {
         idle.stop();
         return;

@@ -1,0 +1,300 @@
+//! Four languages and the resident lockdown, through the UI (Slint testing backend): the
+//! language bar translates the screen and mirrors it in Arabic; a resident at the composter
+//! cannot reach a staff screen, nor leave the compost flow, without a staff PIN; resident
+//! screens come back to the kiosk's language after 60 s without a touch.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use comptoir::app::{lockdown, Clock, Kiosk, RunMode};
+use comptoir::config::Config;
+use comptoir::store::people;
+use comptoir::ui::{AppState, Screen, Ui};
+use i_slint_backend_testing::ElementQuery;
+use slint::platform::{Key, PointerEventButton, WindowEvent};
+use slint::{ComponentHandle, LogicalPosition};
+
+use crate::common::{by_id, label, screen, tap};
+
+/// The demo kiosk (built-in demo data, register open) in `lang`, on the home screen.
+fn start(lang: &str) -> Ui {
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    let admin = people::all_staff(store.conn()).unwrap()[0].id;
+    comptoir::store::cash::open_session(
+        store.conn(),
+        admin,
+        5000,
+        Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    kiosk.language = lang.into();
+    let ui = Ui::new(kiosk).unwrap();
+    ui.window
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
+    ui
+}
+
+fn language(ui: &Ui) -> String {
+    ui.window.global::<AppState>().get_language().to_string()
+}
+
+fn sign_in(ui: &Ui, name: &str, pin: &str) {
+    assert_eq!(screen(ui), Screen::Login);
+    let id = people::all_staff(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .id;
+    tap(ui, &format!("staff-{id}"));
+    for d in pin.chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "key-ok");
+}
+
+/// Staff screens: those that need a role.
+fn is_staff(s: Screen) -> bool {
+    let app = comptoir::app::Screen::ALL
+        .iter()
+        .copied()
+        .find(|a| format!("{a:?}") == format!("{s:?}"))
+        .expect("the same screens on both sides");
+    app.is_staff()
+}
+
+/// Every element with an accessible id on screen.
+fn ids_on_screen(ui: &Ui) -> std::collections::BTreeSet<String> {
+    ElementQuery::from_root(&ui.window)
+        .match_descendants()
+        .find_all()
+        .into_iter()
+        .filter_map(|e| e.accessible_id().map(|s| s.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_language_bar_translates_the_labels_in_four_languages() {
+    let ui = start("fr");
+    // Each language by its own name, whatever the current one.
+    for (code, name) in comptoir::ui::LANGUAGES {
+        assert_eq!(label(&ui, &format!("lang-{code}")), *name);
+    }
+    let expect = [
+        ("fr", "Vendre", "Jardin", "DÉMO"),
+        ("en", "Sell", "Garden", "DEMO"),
+        ("tr", "Satış", "Bahçe", "DEMO"),
+        ("ar", "البيع", "الحديقة", "تجريبي"),
+        ("fr", "Vendre", "Jardin", "DÉMO"),
+    ];
+    for (code, sell, garden, demo) in expect {
+        tap(&ui, &format!("lang-{code}"));
+        assert_eq!(language(&ui), code);
+        assert_eq!(label(&ui, "area-sell"), sell, "{code}");
+        assert_eq!(label(&ui, "area-garden"), garden, "{code}");
+        assert_eq!(label(&ui, "demo-badge"), demo, "{code}");
+        assert_eq!(label(&ui, "lang-tr"), "Türkçe", "{code}");
+        assert_eq!(ui.window.global::<AppState>().get_rtl(), code == "ar");
+    }
+
+    // A staff screen follows the language too (the sign-in's header).
+    tap(&ui, "lang-tr");
+    tap(&ui, "area-sell");
+    assert_eq!(screen(&ui), Screen::Login);
+    assert_eq!(
+        by_id(&ui, "nav-home").unwrap().accessible_label().unwrap(),
+        "Ana sayfa"
+    );
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    assert_eq!(label(&ui, "category-all"), "Tümü");
+}
+
+#[test]
+fn arabic_mirrors_the_home_screen() {
+    let ui = start("ar");
+    assert!(ui.window.global::<AppState>().get_rtl());
+    let x = |id: &str| by_id(&ui, id).unwrap().absolute_position().x;
+    // Reading from the right: sell, compost, garden; the language bar starts at the right.
+    assert!(x("area-sell") > x("area-compost"));
+    assert!(x("area-compost") > x("area-garden"));
+    assert!(x("lang-fr") > x("lang-ar"));
+    assert!(x("area-admin") < x("lang-ar"));
+    // Still the right places behind the mirrored tiles.
+    tap(&ui, "area-garden");
+    assert_eq!(screen(&ui), Screen::Login);
+    assert_eq!(
+        ui.kiosk.borrow().login_target,
+        comptoir::app::Screen::GardenHome
+    );
+
+    // Back to French: left to right again.
+    tap(&ui, "nav-home");
+    tap(&ui, "lang-fr");
+    assert!(!ui.window.global::<AppState>().get_rtl());
+    assert!(x("area-sell") < x("area-compost"));
+    assert!(x("area-compost") < x("area-garden"));
+    assert!(x("lang-fr") < x("lang-ar"));
+}
+
+#[test]
+fn a_resident_at_the_composter_reaches_no_staff_screen_without_a_pin() {
+    let ui = start("fr");
+    tap(&ui, "area-compost");
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert!(ui.kiosk.borrow().lockdown.is_locked());
+
+    // Every button on the composter's screen, one by one: the compost flow, the languages, or
+    // the staff sign-in, nothing else.
+    let buttons: Vec<String> = ids_on_screen(&ui)
+        .into_iter()
+        .filter(|id| id.starts_with("nav-") || id.starts_with("lang-"))
+        .collect();
+    assert!(buttons.contains(&"nav-home".to_string()), "{buttons:?}");
+    for id in &buttons {
+        ui.kiosk.borrow_mut().screen = comptoir::app::Screen::CompostIdle;
+        ui.refresh();
+        tap(&ui, id);
+        let now = screen(&ui);
+        assert!(
+            matches!(now, Screen::CompostIdle | Screen::Login),
+            "{id} led to {now:?}"
+        );
+        assert_eq!(ui.window.global::<AppState>().get_staff_name(), "");
+        // Home on the sign-in screen goes back to the composter.
+        if now == Screen::Login {
+            tap(&ui, "nav-home");
+            assert_eq!(screen(&ui), Screen::CompostIdle, "back from the sign-in");
+        }
+    }
+    tap(&ui, "lang-fr");
+
+    // Long presses and taps in the corners and the middle, and keys of a keyboard.
+    let window = ui.window.window();
+    for (x, y) in [
+        (2.0, 2.0),
+        (798.0, 2.0),
+        (2.0, 478.0),
+        (798.0, 478.0),
+        (400.0, 240.0),
+    ] {
+        let position = LogicalPosition::new(x, y);
+        for hold in [Duration::from_millis(50), Duration::from_secs(5)] {
+            window.dispatch_event(WindowEvent::PointerPressed {
+                position,
+                button: PointerEventButton::Left,
+            });
+            i_slint_backend_testing::mock_elapsed_time(hold);
+            window.dispatch_event(WindowEvent::PointerReleased {
+                position,
+                button: PointerEventButton::Left,
+            });
+            window.dispatch_event(WindowEvent::PointerExited);
+            let now = screen(&ui);
+            assert!(!is_staff(now), "a press at {x},{y} opened {now:?}");
+            assert!(
+                matches!(now, Screen::CompostIdle | Screen::Login),
+                "{now:?}"
+            );
+            if now == Screen::Login {
+                tap(&ui, "nav-home");
+            }
+        }
+    }
+    let keys: Vec<slint::SharedString> = vec![
+        Key::Escape.into(),
+        Key::Tab.into(),
+        Key::F1.into(),
+        Key::Return.into(),
+        "a".into(),
+        "1234".into(),
+    ];
+    for key in keys {
+        window.dispatch_event(WindowEvent::KeyPressed { text: key.clone() });
+        window.dispatch_event(WindowEvent::KeyReleased { text: key });
+    }
+    window.dispatch_event(WindowEvent::KeyPressed {
+        text: Key::Return.into(),
+    });
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+
+    // Leaving the composter: a wrong PIN keeps the resident out; a member of staff's PIN opens
+    // the home screen and lifts the lock.
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::Login);
+    sign_in(&ui, "Amina", "9999");
+    assert_eq!(screen(&ui), Screen::Login);
+    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "");
+    tap(&ui, "login-cancel");
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    tap(&ui, "nav-home");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::Home);
+    assert!(!ui.kiosk.borrow().lockdown.is_locked());
+}
+
+#[test]
+fn opening_the_composter_signs_the_seller_out_and_parks_the_cart() {
+    let ui = start("en");
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    // Two salads in the cart.
+    let salad = comptoir::store::catalog::active_products(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|p| p.short_code == "SAL")
+        .unwrap()
+        .id;
+    tap(&ui, &format!("product-{salad}"));
+    tap(&ui, "key-2");
+    tap(&ui, "weigh-add");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    let amina = ui.kiosk.borrow().session.current().unwrap().id;
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::Home);
+    tap(&ui, "area-compost");
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert!(ui.kiosk.borrow().session.current().is_none());
+    assert_eq!(ui.window.global::<AppState>().get_staff_name(), "");
+    assert!(ui.kiosk.borrow().sell.parked().contains(&amina));
+    // The till is behind a PIN again.
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::Login);
+}
+
+#[test]
+fn resident_screens_come_back_to_the_kiosk_language_after_a_minute() {
+    let ui = start("fr");
+    tap(&ui, "lang-ar");
+    assert_eq!(label(&ui, "area-sell"), "البيع");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(30));
+    tap(&ui, "lang-tr");
+    // 30 s after the last touch: still Turkish.
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(40));
+    assert_eq!(language(&ui), "tr");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(
+        lockdown::RESIDENT_IDLE_SECONDS - 40 + 1,
+    ));
+    assert_eq!(language(&ui), "fr");
+    assert_eq!(label(&ui, "area-sell"), "Vendre");
+    assert!(!ui.window.global::<AppState>().get_rtl());
+
+    // Somebody left signed in on the home screen is signed out after the minute too.
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "nav-home");
+    assert_eq!(screen(&ui), Screen::Home);
+    assert!(ui.kiosk.borrow().session.current().is_some());
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(
+        lockdown::RESIDENT_IDLE_SECONDS + 1,
+    ));
+    assert!(ui.kiosk.borrow().session.current().is_none());
+    tap(&ui, "area-sell");
+    assert_eq!(screen(&ui), Screen::Login);
+}
