@@ -96,6 +96,43 @@ pub enum Command {
     /// Exports records as CSV (RFC 4180, header row) or JSON to standard output. Read-only.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Writes resident RESIDENT's compost card (QR code, association, nickname, instructions)
+    /// as a 1011x638 PNG (85.6 x 54 mm at 300 dpi). Exit 1 for an unknown, revoked or
+    /// anonymised resident. Changes nothing.
+    Card {
+        /// The internal resident number shown in the UI.
+        resident: i64,
+        #[arg(long, value_name = "FILE")]
+        png: PathBuf,
+    },
+    /// Residents: `resident export RESIDENT` prints one resident's data as JSON. Read-only.
+    #[command(subcommand)]
+    Resident(ResidentCommand),
+    /// Copies the database into DIR (a USB stick) as comptoir-YYYY-MM-DD.db with SQLite's
+    /// online backup, verifies the copy (integrity check, journal), keeps 7 daily and 12
+    /// monthly copies. A copy that fails is deleted (exit 1). Reads the database only.
+    Backup {
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Replaces the database (--db) with a backup, after verifying it. Refuses a database whose
+    /// journal is longer than the backup's unless --overwrite-longer-journal; the replaced file
+    /// is kept aside. Stop the kiosk first.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[arg(long)]
+        overwrite_longer_journal: bool,
+    },
+    /// The power-cut harness's child (tests/kill.rs): commits a scripted stream of operations
+    /// and prints one line per commit.
+    #[command(hide = true)]
+    CrashWriter {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        count: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +179,13 @@ pub enum PrinterCommand {
         #[arg(long, default_value_t = 576, value_parser = parse_width_dots)]
         width_dots: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResidentCommand {
+    /// Everything stored about resident RESIDENT (details, cards' dates, deposits, credits)
+    /// as JSON on standard output; exit 1 for an unknown resident.
+    Export { resident: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -271,6 +315,34 @@ pub fn main() -> ExitCode {
         Some(Command::Journal(JournalCommand::Archive(a))) => journal_archive(&cli, &a),
         Some(Command::Receipt(a)) => receipt(&cli, &a),
         Some(Command::Export(ExportCommand::Sales(a))) => export_sales(&cli, &a),
+        Some(Command::Export(ExportCommand::Harvests(a))) => {
+            crate::garden_export::run(&cli, &a, crate::garden_export::GardenExport::Harvests)
+        }
+        Some(Command::Export(ExportCommand::Stock(a))) => {
+            crate::garden_export::run(&cli, &a, crate::garden_export::GardenExport::Stock)
+        }
+        Some(Command::Export(ExportCommand::Deposits(a))) => compost_export(&cli, &a, false),
+        Some(Command::Export(ExportCommand::Impact(a))) => compost_export(&cli, &a, true),
+        Some(Command::Card { resident, png }) => {
+            match (open_read_only(&cli, "card"), config_or_default(&cli)) {
+                (Ok((_, store)), Ok(config)) => ExitCode::from(app::residents::card_command(
+                    &store, &config, resident, &png,
+                )),
+                (Err(code), _) | (_, Err(code)) => code,
+            }
+        }
+        Some(Command::Resident(ResidentCommand::Export { resident })) => {
+            match open_read_only(&cli, "resident export") {
+                Ok((_, store)) => ExitCode::from(app::residents::export_command(&store, resident)),
+                Err(code) => code,
+            }
+        }
+        Some(Command::Backup { to }) => backup(&cli, &to),
+        Some(Command::Restore {
+            from,
+            overwrite_longer_journal,
+        }) => restore(&cli, &from, overwrite_longer_journal),
+        Some(Command::CrashWriter { seed, count }) => crash_writer(&cli, seed, count),
     }
 }
 
@@ -421,6 +493,17 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
+    // Start-up checks after the first frame, then the daily full check and backup.
+    let health_config = {
+        let k = ui.kiosk.borrow();
+        crate::app::health::HealthConfig {
+            db: db_path.clone(),
+            backup_dir: k.config.backup_dir.clone(),
+            tz: k.config.tz(),
+            period: std::time::Duration::from_secs(60),
+        }
+    };
+    let _health = crate::ui::health_adapter::watch(&ui.window, &ui.kiosk, health_config);
     match ui.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -718,6 +801,17 @@ pub struct ReceiptArgs {
 pub enum ExportCommand {
     /// Sales and refunds, one row per line; training tickets are left out.
     Sales(ExportArgs),
+    /// Harvests, one row per harvest (lot, plot, harvester, where it went).
+    Harvests(ExportArgs),
+    /// The stock position of every product at the end of --to (default today), with its
+    /// moves from --from to --to.
+    Stock(ExportArgs),
+    /// Compost deposits, one row per deposit; residents by internal id only.
+    Deposits(ExportArgs),
+    /// Compost impact per week, month and year (periods starting from --from to --to; default
+    /// the last five years), in total, per building (fewer than 3 households: "other") and per
+    /// kind.
+    Impact(ExportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -738,8 +832,27 @@ pub struct ExportArgs {
     pub format: ExportFormat,
 }
 
+fn compost_export(cli: &Cli, a: &ExportArgs, impact: bool) -> ExitCode {
+    let what = if impact {
+        app::residents::CompostExport::Impact
+    } else {
+        app::residents::CompostExport::Deposits
+    };
+    match (open_read_only(cli, "export"), config_or_default(cli)) {
+        (Ok((_, store)), Ok(config)) => ExitCode::from(app::residents::export_compost_command(
+            &store,
+            &config,
+            what,
+            a.from,
+            a.to,
+            a.format == ExportFormat::Json,
+        )),
+        (Err(code), _) | (_, Err(code)) => code,
+    }
+}
+
 /// The database of a read-only command: `--db` is required; never created or migrated.
-fn open_read_only(cli: &Cli, command: &str) -> Result<(PathBuf, Store), ExitCode> {
+pub(crate) fn open_read_only(cli: &Cli, command: &str) -> Result<(PathBuf, Store), ExitCode> {
     let Some(db) = &cli.db else {
         eprintln!("comptoir: {command} needs --db PATH");
         return Err(ExitCode::from(EXIT_USAGE));
@@ -751,7 +864,7 @@ fn open_read_only(cli: &Cli, command: &str) -> Result<(PathBuf, Store), ExitCode
 }
 
 /// The config of a maintenance command (the default one when there is no file).
-fn config_or_default(cli: &Cli) -> Result<Config, ExitCode> {
+pub(crate) fn config_or_default(cli: &Cli) -> Result<Config, ExitCode> {
     match find_config(cli).as_deref().map(Config::load).transpose() {
         Ok(c) => Ok(c.unwrap_or_default()),
         Err(e) => {
@@ -823,8 +936,13 @@ fn receipt(cli: &Cli, a: &ReceiptArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    // No VAT-franchise setting exists yet: the VAT breakdown is printed.
-    let document = app::receipt::receipt_for(&sale, &config.association, false, true, config.tz());
+    let document = app::receipt::receipt_for(
+        &sale,
+        &config.association,
+        config.association.vat_franchise,
+        true,
+        config.tz(),
+    );
     let paper = config
         .printer
         .as_ref()
@@ -919,7 +1037,7 @@ fn export_sales(cli: &Cli, a: &ExportArgs) -> ExitCode {
 
 /// RFC 4180: CRLF line ends, a header row (also when there are no rows), fields quoted when
 /// needed.
-fn write_csv<T: serde::Serialize>(header: &[&str], rows: &[T]) -> Result<(), String> {
+pub(crate) fn write_csv<T: serde::Serialize>(header: &[&str], rows: &[T]) -> Result<(), String> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .has_headers(false)
@@ -971,6 +1089,44 @@ fn journal_archive(cli: &Cli, a: &ArchiveArgs) -> ExitCode {
         }
         Err(e) => {
             eprintln!("comptoir: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn backup(cli: &Cli, to: &Path) -> ExitCode {
+    let Some(db) = &cli.db else {
+        eprintln!("comptoir: backup needs --db PATH");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let config = match config_or_default(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let today = Utc::now().with_timezone(&config.tz()).date_naive();
+    ExitCode::from(crate::store::backup::command_backup(db, to, today))
+}
+
+fn restore(cli: &Cli, from: &Path, overwrite_longer: bool) -> ExitCode {
+    let Some(db) = &cli.db else {
+        eprintln!("comptoir: restore needs --db PATH");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    ExitCode::from(crate::store::backup::command_restore(
+        from,
+        db,
+        overwrite_longer,
+    ))
+}
+
+fn crash_writer(cli: &Cli, seed: u64, count: Option<u64>) -> ExitCode {
+    let Some(db) = &cli.db else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    match crate::app::crash_writer::run(db, seed, count) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("comptoir: crash-writer: {e}");
             ExitCode::from(EXIT_FAILED)
         }
     }

@@ -21,6 +21,9 @@ pub struct Config {
     pub language: String,
     /// The database; default `<data dir>/comptoir.db`.
     pub database: Option<PathBuf>,
+    /// Folder of the automatic daily backup (a USB stick's mount point); none: no automatic
+    /// backup. Never created by the kiosk: a missing folder is a stick not plugged in.
+    pub backup_dir: Option<PathBuf>,
     /// `full` (sell, garden, compost) or `compost-only` (the composter's opening hours).
     #[serde(default)]
     pub mode: KioskMode,
@@ -32,6 +35,43 @@ pub struct Config {
     pub scale: Option<ScaleSection>,
     pub printer: Option<PrinterSection>,
     pub scanner: Option<ScannerSection>,
+    /// Compost deposits and credits.
+    #[serde(default)]
+    pub compost: CompostSection,
+}
+
+/// `[compost]`: how deposits earn credits, how much of a ticket credits may pay, the CO₂e
+/// factor, the limits of one deposit, and how long an inactive resident keeps their details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompostSection {
+    /// Credits earned per kilogram deposited, in cents.
+    pub credit_rate_cents_per_kg: i64,
+    /// The most one resident earns per local day, in cents; 0: no cap.
+    pub credit_daily_cap_cents: i64,
+    /// The largest share of a ticket payable in credits, in percent.
+    pub credit_max_share_percent: u32,
+    /// CO₂e avoided per kilogram composted, in grams (ADEME: about 200 on the national mix).
+    pub co2e_g_per_kg: i64,
+    /// The smallest and largest net weight of one deposit, in grams.
+    pub deposit_min_g: i64,
+    pub deposit_max_g: i64,
+    /// Residents inactive for this many months are anonymised (never deleted); 0: never.
+    pub retention_months: u32,
+}
+
+impl Default for CompostSection {
+    fn default() -> Self {
+        CompostSection {
+            credit_rate_cents_per_kg: 10,
+            credit_daily_cap_cents: 100,
+            credit_max_share_percent: 50,
+            co2e_g_per_kg: 200,
+            deposit_min_g: 100,
+            deposit_max_g: 15_000,
+            retention_months: 24,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -50,6 +90,10 @@ pub struct Association {
     pub address: String,
     #[serde(default)]
     pub siret: String,
+    /// The association is under the VAT franchise (art. 293 B du CGI): receipts show no VAT
+    /// and say "TVA non applicable, art. 293 B du CGI".
+    #[serde(default)]
+    pub vat_franchise: bool,
 }
 
 impl Default for Association {
@@ -58,6 +102,7 @@ impl Default for Association {
             name: "Jardin des 1000 fleurs".into(),
             address: String::new(),
             siret: String::new(),
+            vat_franchise: false,
         }
     }
 }
@@ -187,6 +232,35 @@ impl Config {
                     format!("{}: 384 (58 mm) or 576 (80 mm)", printer.width_dots),
                 ));
             }
+        }
+        let c = &self.compost;
+        if c.credit_rate_cents_per_kg < 0 || c.credit_daily_cap_cents < 0 || c.co2e_g_per_kg < 0 {
+            return Err(fail(
+                if c.credit_rate_cents_per_kg < 0 {
+                    "compost.credit_rate_cents_per_kg"
+                } else if c.credit_daily_cap_cents < 0 {
+                    "compost.credit_daily_cap_cents"
+                } else {
+                    "compost.co2e_g_per_kg"
+                },
+                "must not be negative".into(),
+            ));
+        }
+        if c.credit_max_share_percent > 100 {
+            return Err(fail(
+                "compost.credit_max_share_percent",
+                format!("{}: from 0 to 100", c.credit_max_share_percent),
+            ));
+        }
+        if c.deposit_min_g <= 0 || c.deposit_max_g < c.deposit_min_g {
+            return Err(fail(
+                if c.deposit_min_g <= 0 {
+                    "compost.deposit_min_g"
+                } else {
+                    "compost.deposit_max_g"
+                },
+                "0 < deposit_min_g <= deposit_max_g (grams)".into(),
+            ));
         }
         if let Some(scanner) = &self.scanner {
             if scanner.kind == ScannerKind::Serial && scanner.port.is_none() {
@@ -346,5 +420,15 @@ kind = "wedge"
         assert_eq!((e.line, e.key.as_str()), (3, "printer.width_dots"));
         let e = parse("mode = \"night\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (1, "mode"));
+        let e = parse("[compost]\ncredit_max_share_percent = 150\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (2, "compost.credit_max_share_percent")
+        );
+        let e = parse("[compost]\ndeposit_min_g = 500\ndeposit_max_g = 100\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "compost.deposit_max_g"));
+        let c = parse("[compost]\ncredit_rate_cents_per_kg = 20\n").unwrap();
+        assert_eq!(c.compost.credit_rate_cents_per_kg, 20);
+        assert_eq!(c.compost.deposit_min_g, 100);
     }
 }

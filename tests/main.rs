@@ -5,16 +5,24 @@
 mod common;
 
 mod archive;
+mod backup;
 mod cash;
 mod cli;
 mod closures;
+mod compost;
 mod devices;
+mod endurance;
+mod faults;
+mod garden;
 mod hardware_cli;
 mod journal;
+mod kill;
 mod languages;
+mod products;
 mod sales;
 mod selling_ui;
 mod staff;
 mod store;
+mod tickets;
 mod translations;
 mod ui;

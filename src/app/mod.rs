@@ -5,14 +5,21 @@ pub mod cash;
 pub mod catalog;
 pub mod clock;
 pub mod closures;
+pub mod compost;
+pub mod crash_writer;
 pub mod devices;
+pub mod garden;
+pub mod health;
 pub mod lockdown;
 pub mod printing;
+pub mod products;
 pub mod receipt;
+pub mod residents;
 pub mod roles;
 pub mod sell;
 pub mod session;
 pub mod staff;
+pub mod tickets;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -30,14 +37,27 @@ pub enum Screen {
     SellCart,
     SellPay,
     SellReceipt,
+    SellTickets,
     SellSessionOpen,
     SellSessionClose,
     CompostIdle,
+    CompostWeigh,
+    CompostThanks,
+    CompostBins,
+    CompostImpact,
+    AdminResidents,
     GardenHome,
+    GardenHarvest,
+    GardenStock,
+    GardenReports,
+    GardenSales,
     AdminStaff,
+    AdminProducts,
     AdminDevices,
     ConfigError,
     FirstStart,
+    /// A check of the data failed: selling and deposits stopped, what to do.
+    HealthFailed,
 }
 
 impl Screen {
@@ -50,14 +70,26 @@ impl Screen {
         Screen::SellCart,
         Screen::SellPay,
         Screen::SellReceipt,
+        Screen::SellTickets,
         Screen::SellSessionOpen,
         Screen::SellSessionClose,
         Screen::CompostIdle,
+        Screen::CompostWeigh,
+        Screen::CompostThanks,
+        Screen::CompostBins,
+        Screen::CompostImpact,
+        Screen::AdminResidents,
         Screen::GardenHome,
+        Screen::GardenHarvest,
+        Screen::GardenStock,
+        Screen::GardenReports,
+        Screen::GardenSales,
         Screen::AdminStaff,
+        Screen::AdminProducts,
         Screen::AdminDevices,
         Screen::ConfigError,
         Screen::FirstStart,
+        Screen::HealthFailed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,14 +101,26 @@ impl Screen {
             Screen::SellCart => "sell.cart",
             Screen::SellPay => "sell.pay",
             Screen::SellReceipt => "sell.receipt",
+            Screen::SellTickets => "sell.tickets",
             Screen::SellSessionOpen => "sell.session-open",
             Screen::SellSessionClose => "sell.session-close",
             Screen::CompostIdle => "compost.idle",
+            Screen::CompostWeigh => "compost.weigh",
+            Screen::CompostThanks => "compost.thanks",
+            Screen::CompostBins => "compost.bins",
+            Screen::CompostImpact => "compost.impact",
+            Screen::AdminResidents => "admin.residents",
             Screen::GardenHome => "garden.home",
+            Screen::GardenHarvest => "garden.harvest",
+            Screen::GardenStock => "garden.stock",
+            Screen::GardenReports => "garden.reports",
+            Screen::GardenSales => "garden.sales",
             Screen::AdminStaff => "admin.staff",
+            Screen::AdminProducts => "admin.products",
             Screen::AdminDevices => "admin.devices",
             Screen::ConfigError => "config-error",
             Screen::FirstStart => "first-start",
+            Screen::HealthFailed => "health-failed",
         }
     }
 
@@ -91,16 +135,25 @@ impl Screen {
             | Screen::SellWeigh
             | Screen::SellCart
             | Screen::SellPay
-            | Screen::SellReceipt => Some(Action::Sell),
+            | Screen::SellReceipt
+            | Screen::SellTickets => Some(Action::Sell),
             Screen::SellSessionOpen | Screen::SellSessionClose => Some(Action::CashSession),
-            Screen::GardenHome => Some(Action::Harvest),
+            Screen::GardenHome | Screen::GardenHarvest => Some(Action::Harvest),
+            Screen::GardenStock => Some(Action::Stock),
+            Screen::GardenReports | Screen::GardenSales => Some(Action::Reports),
+            Screen::CompostBins | Screen::CompostImpact => Some(Action::Composters),
+            Screen::AdminResidents => Some(Action::RegisterResident),
             Screen::AdminStaff => Some(Action::ManageStaff),
+            Screen::AdminProducts => Some(Action::Catalogue),
             Screen::AdminDevices => Some(Action::Devices),
             Screen::Home
             | Screen::Login
             | Screen::CompostIdle
+            | Screen::CompostWeigh
+            | Screen::CompostThanks
             | Screen::ConfigError
-            | Screen::FirstStart => None,
+            | Screen::FirstStart
+            | Screen::HealthFailed => None,
         }
     }
 
@@ -136,8 +189,14 @@ pub struct Kiosk {
     pub devices: devices::DeviceStatus,
     /// Every seller's cart and the scale's weighing guard.
     pub sell: sell::Sell,
+    /// The garden lead's harvest entry (with its weighing guard), stock panel and report choices.
+    pub garden: garden::Garden,
+    /// The resident at the composter, if any.
+    pub compost: compost::Compost,
     /// Whether a resident is held in the compost flow (see `lockdown`).
     pub lockdown: lockdown::Lockdown,
+    /// Start-up checks, daily backup, warnings (see `health`).
+    pub health: health::Health,
 }
 
 /// Where a navigation request ends.
@@ -163,7 +222,10 @@ impl Kiosk {
             language,
             devices: devices::DeviceStatus::default(),
             sell: sell::Sell::default(),
+            garden: garden::Garden::default(),
+            compost: compost::Compost::default(),
             lockdown: lockdown::Lockdown::default(),
+            health: health::Health::default(),
         };
         if let Some(scale) = &kiosk.config.scale {
             let mut m = crate::domain::metrology::MetrologyConfig::default();
@@ -174,6 +236,7 @@ impl Kiosk {
                 m.capacity_g = cap;
             }
             kiosk.sell = sell::Sell::with_metrology(m);
+            kiosk.garden = garden::Garden::new(m);
         }
         if !kiosk.has_staff() {
             kiosk.screen = Screen::FirstStart;
@@ -185,9 +248,17 @@ impl Kiosk {
     /// every scale reading (the return to zero is watched even when nobody is weighing).
     pub fn apply_device_event(&mut self, event: crate::devices::DeviceEvent) {
         let from_scale = matches!(event, crate::devices::DeviceEvent::Scale(_));
+        let scan = match &event {
+            crate::devices::DeviceEvent::Scanner(s) => Some(s.clone()),
+            _ => None,
+        };
         self.devices.apply(event, &self.store);
+        if let Some(scan) = scan {
+            compost::on_scan(self, &scan);
+        }
         if from_scale {
             self.sell.observe(self.devices.scale);
+            self.garden.observe(self.devices.scale);
         }
     }
 
@@ -205,6 +276,12 @@ impl Kiosk {
         if let Some(held) = lockdown::gate(self, to) {
             return held;
         }
+        // Selling and deposits wait for the start-up checks; a failed check blocks them.
+        let checked = self.health.gate(self.screen, to);
+        if checked != to {
+            self.screen = checked;
+            return Navigation::Shown(checked);
+        }
         if to.is_staff() && !self.has_staff() {
             self.screen = Screen::FirstStart;
             return Navigation::SignInFirst(to);
@@ -216,6 +293,7 @@ impl Kiosk {
                 Navigation::SignInFirst(to)
             }
             _ => {
+                let to = compost::gate(self, to);
                 self.screen = self.register_gate(to);
                 Navigation::Shown(self.screen)
             }

@@ -7,14 +7,18 @@
 //! [`OpenError`], and stays byte-for-byte as it was.
 
 pub mod archive;
+pub mod backup;
 pub mod cash;
 pub mod catalog;
+pub mod compost;
+pub mod garden;
 pub mod journal;
 pub mod meta;
 pub mod migrations;
 pub mod people;
 pub mod print_queue;
 pub mod sales;
+pub mod tickets;
 
 use std::path::{Path, PathBuf};
 

@@ -3,12 +3,17 @@
 
 mod admin_adapter;
 mod cash_adapter;
+mod compost_adapter;
 mod devices_adapter;
 mod first_start_adapter;
+mod garden_adapter;
+pub mod health_adapter;
 mod lockdown;
 mod login_adapter;
+mod products_adapter;
 pub mod screenshot;
 mod sell_adapter;
+mod tickets_adapter;
 mod views_adapter;
 
 use std::cell::RefCell;
@@ -60,14 +65,26 @@ pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
         app::Screen::SellCart => Screen::SellCart,
         app::Screen::SellPay => Screen::SellPay,
         app::Screen::SellReceipt => Screen::SellReceipt,
+        app::Screen::SellTickets => Screen::SellTickets,
         app::Screen::SellSessionOpen => Screen::SellSessionOpen,
         app::Screen::SellSessionClose => Screen::SellSessionClose,
         app::Screen::CompostIdle => Screen::CompostIdle,
+        app::Screen::CompostWeigh => Screen::CompostWeigh,
+        app::Screen::CompostThanks => Screen::CompostThanks,
+        app::Screen::CompostBins => Screen::CompostBins,
+        app::Screen::CompostImpact => Screen::CompostImpact,
+        app::Screen::AdminResidents => Screen::AdminResidents,
         app::Screen::GardenHome => Screen::GardenHome,
+        app::Screen::GardenHarvest => Screen::GardenHarvest,
+        app::Screen::GardenStock => Screen::GardenStock,
+        app::Screen::GardenReports => Screen::GardenReports,
+        app::Screen::GardenSales => Screen::GardenSales,
         app::Screen::AdminStaff => Screen::AdminStaff,
+        app::Screen::AdminProducts => Screen::AdminProducts,
         app::Screen::AdminDevices => Screen::AdminDevices,
         app::Screen::ConfigError => Screen::ConfigError,
         app::Screen::FirstStart => Screen::FirstStart,
+        app::Screen::HealthFailed => Screen::HealthFailed,
     }
 }
 
@@ -80,14 +97,26 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
         Screen::SellCart => app::Screen::SellCart,
         Screen::SellPay => app::Screen::SellPay,
         Screen::SellReceipt => app::Screen::SellReceipt,
+        Screen::SellTickets => app::Screen::SellTickets,
         Screen::SellSessionOpen => app::Screen::SellSessionOpen,
         Screen::SellSessionClose => app::Screen::SellSessionClose,
         Screen::CompostIdle => app::Screen::CompostIdle,
+        Screen::CompostWeigh => app::Screen::CompostWeigh,
+        Screen::CompostThanks => app::Screen::CompostThanks,
+        Screen::CompostBins => app::Screen::CompostBins,
+        Screen::CompostImpact => app::Screen::CompostImpact,
+        Screen::AdminResidents => app::Screen::AdminResidents,
         Screen::GardenHome => app::Screen::GardenHome,
+        Screen::GardenHarvest => app::Screen::GardenHarvest,
+        Screen::GardenStock => app::Screen::GardenStock,
+        Screen::GardenReports => app::Screen::GardenReports,
+        Screen::GardenSales => app::Screen::GardenSales,
         Screen::AdminStaff => app::Screen::AdminStaff,
+        Screen::AdminProducts => app::Screen::AdminProducts,
         Screen::AdminDevices => app::Screen::AdminDevices,
         Screen::ConfigError => app::Screen::ConfigError,
         Screen::FirstStart => app::Screen::FirstStart,
+        Screen::HealthFailed => app::Screen::HealthFailed,
     }
 }
 
@@ -175,10 +204,17 @@ impl Ui {
                     }
                     if let Some(w) = weak.upgrade() {
                         match k.borrow().screen {
+                            app::Screen::CompostIdle
+                            | app::Screen::CompostWeigh
+                            | app::Screen::CompostThanks
+                            | app::Screen::SellPay => refresh(&w, &k),
                             app::Screen::AdminDevices | app::Screen::SellReceipt => {
                                 devices_adapter::refresh(&w, &k.borrow())
                             }
                             app::Screen::SellWeigh => sell_adapter::refresh_weigh(&w, &k.borrow()),
+                            app::Screen::GardenHarvest => {
+                                garden_adapter::refresh_weigh(&w, &k.borrow())
+                            }
                             _ => {}
                         }
                     }
@@ -271,6 +307,8 @@ impl Ui {
                             .apply_device_event(crate::devices::DeviceEvent::Scanner(event));
                         if kiosk.borrow().screen == app::Screen::AdminDevices {
                             devices_adapter::refresh(&w, &kiosk.borrow());
+                        } else {
+                            refresh(&w, &kiosk);
                         }
                     } else if !c.is_control() && line.len() < crate::devices::scanner::MAX_LINE {
                         line.push(c);
@@ -287,8 +325,12 @@ impl Ui {
         cash_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         login_adapter::wire(&self.window, &self.kiosk, &self.idle);
         admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        products_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
+        tickets_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         first_start_adapter::wire(&self.window, &self.kiosk);
+        garden_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        compost_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
     }
 
     /// Shows the kiosk's current screen with fresh data.
@@ -388,11 +430,21 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
             cash_adapter::refresh(window, &k)
         }
         app::Screen::GardenHome => views_adapter::refresh_garden(window, &k),
+        app::Screen::GardenHarvest
+        | app::Screen::GardenStock
+        | app::Screen::GardenReports
+        | app::Screen::GardenSales => garden_adapter::refresh(window, &k),
         app::Screen::AdminStaff => admin_adapter::refresh(window, &k),
+        app::Screen::AdminProducts => products_adapter::refresh(window, &k),
+        app::Screen::SellTickets => tickets_adapter::refresh(window, &k),
         app::Screen::AdminDevices => devices_adapter::refresh(window, &k),
-        app::Screen::Home
-        | app::Screen::CompostIdle
-        | app::Screen::ConfigError
-        | app::Screen::FirstStart => {}
+        app::Screen::CompostIdle
+        | app::Screen::CompostWeigh
+        | app::Screen::CompostThanks
+        | app::Screen::CompostBins
+        | app::Screen::CompostImpact
+        | app::Screen::AdminResidents => compost_adapter::refresh(window, &k),
+        app::Screen::Home | app::Screen::ConfigError | app::Screen::FirstStart => {}
+        app::Screen::HealthFailed => health_adapter::refresh(window, &k),
     }
 }

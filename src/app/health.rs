@@ -1,0 +1,522 @@
+//! Start-up checks and the kiosk's health: the first frame first, then in the background
+//! `PRAGMA quick_check` and the journal verified from the last verified entry (a mark kept in
+//! `meta`); selling and deposits wait with a banner until both pass, and a failed check blocks
+//! them with a clear screen (the data is never touched). Once a day the same thread runs the
+//! full `integrity_check` (with the whole journal) and the automatic backup into the
+//! configured folder. Warnings: the last good backup is older than two days, the backup folder
+//! (USB stick) is missing, the disk is nearly full.
+//!
+//! The thread has its own connection and sends plain [`HealthEvent`]s on a channel; the UI
+//! drains it from a timer, like the device workers.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::Screen;
+use crate::store::{backup, journal, meta};
+
+/// `meta` key of the last verified journal entry: `SEQ HASH`.
+pub const MARK_KEY: &str = "journal_verified";
+/// A backup older than this warns.
+pub const BACKUP_MAX_AGE: Duration = Duration::from_secs(2 * 24 * 3600);
+/// Less free space than this (bytes) warns...
+pub const DISK_MIN_FREE: u64 = 200 * 1024 * 1024;
+/// ...and so does less than this share of the disk (percent).
+pub const DISK_MIN_FREE_PERCENT: u64 = 5;
+
+/// Which check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The database file could not be opened or read.
+    Unreadable,
+    /// `quick_check` or `integrity_check` found damage.
+    Damaged,
+    /// The journal does not verify.
+    Journal,
+}
+
+impl FaultKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            FaultKind::Unreadable => "unreadable",
+            FaultKind::Damaged => "damaged",
+            FaultKind::Journal => "journal",
+        }
+    }
+}
+
+/// A failed check: which, and the technical detail for whoever repairs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub detail: String,
+}
+
+/// Where the start-up checks are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Checks {
+    /// Not started (tools and tests that build a kiosk without the checks): nothing waits.
+    #[default]
+    NotStarted,
+    Running,
+    Passed,
+    Failed(Fault),
+}
+
+/// What the screen warns about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Warnings {
+    /// A backup folder is configured and none of its copies is younger than two days (or
+    /// there is none): how many days since the last one (`None`: never).
+    pub backup_stale: Option<Option<u64>>,
+    /// The backup folder is configured but missing (the stick is not plugged in).
+    pub folder_missing: bool,
+    /// The database's disk is nearly full: free MiB.
+    pub disk_nearly_full: Option<u64>,
+}
+
+impl Warnings {
+    pub fn any(&self) -> bool {
+        self.backup_stale.is_some() || self.folder_missing || self.disk_nearly_full.is_some()
+    }
+}
+
+/// A report of the health thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthEvent {
+    /// The start-up checks: passed (with the journal's length), or failed.
+    Startup(Result<u64, Fault>),
+    Warnings(Warnings),
+    /// The daily full check failed.
+    Integrity(Fault),
+    /// A daily backup: the copy's path, or why it failed.
+    Backup(Result<PathBuf, String>),
+}
+
+/// The kiosk's health as the screens show it.
+#[derive(Debug, Default)]
+pub struct Health {
+    pub checks: Checks,
+    pub warnings: Warnings,
+    pub last_backup: Option<Result<PathBuf, String>>,
+    events: Option<Receiver<HealthEvent>>,
+    stop: Option<Arc<AtomicBool>>,
+}
+
+impl Drop for Health {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.stop {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Health {
+    /// Selling and deposits may go on (checks passed, or not run at all).
+    pub fn ready(&self) -> bool {
+        matches!(self.checks, Checks::NotStarted | Checks::Passed)
+    }
+
+    /// Applies the thread's reports; true when something changed.
+    pub fn drain(&mut self) -> bool {
+        let Some(rx) = &self.events else {
+            return false;
+        };
+        let events: Vec<HealthEvent> = rx.try_iter().collect();
+        let changed = !events.is_empty();
+        for e in events {
+            self.apply(e);
+        }
+        changed
+    }
+
+    pub fn apply(&mut self, event: HealthEvent) {
+        match event {
+            HealthEvent::Startup(Ok(_)) => {
+                if self.checks == Checks::Running {
+                    self.checks = Checks::Passed;
+                }
+            }
+            HealthEvent::Startup(Err(f)) | HealthEvent::Integrity(f) => {
+                self.checks = Checks::Failed(f)
+            }
+            HealthEvent::Warnings(w) => self.warnings = w,
+            HealthEvent::Backup(r) => self.last_backup = Some(r),
+        }
+    }
+
+    /// Where a request for `to` leads given the checks: selling and deposits wait on `from`
+    /// while the checks run, and lead to the failure screen when one failed.
+    pub fn gate(&self, from: Screen, to: Screen) -> Screen {
+        let guarded = matches!(
+            to,
+            Screen::SellCatalog
+                | Screen::SellWeigh
+                | Screen::SellCart
+                | Screen::SellPay
+                | Screen::SellSessionOpen
+                | Screen::SellSessionClose
+                | Screen::CompostIdle
+                | Screen::CompostWeigh
+        );
+        match &self.checks {
+            Checks::Failed(_) => Screen::HealthFailed,
+            Checks::Running if guarded => from,
+            _ => to,
+        }
+    }
+}
+
+/// Where the health thread works.
+#[derive(Debug, Clone)]
+pub struct HealthConfig {
+    pub db: PathBuf,
+    pub backup_dir: Option<PathBuf>,
+    pub tz: chrono_tz::Tz,
+    /// How often the thread looks at the day, the folder and the disk.
+    pub period: Duration,
+}
+
+/// Starts the checks on their own thread (after the first frame: call it once the window is
+/// up). `health.checks` is `Running` until the thread reports.
+pub fn start(health: &mut Health, config: HealthConfig) {
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    health.checks = Checks::Running;
+    health.events = Some(rx);
+    health.stop = Some(stop.clone());
+    let spawned = std::thread::Builder::new()
+        .name("health".into())
+        .spawn(move || run(config, tx, stop));
+    if let Err(e) = spawned {
+        health.checks = Checks::Failed(Fault {
+            kind: FaultKind::Unreadable,
+            detail: format!("cannot start the checks: {e}"),
+        });
+    }
+}
+
+/// Runs the checks of an in-memory or already open database on the calling thread (tools and
+/// tests); the same as the thread's first step.
+pub fn check_now(health: &mut Health, conn: &Connection) {
+    health.checks = Checks::Running;
+    health.apply(HealthEvent::Startup(startup_checks(conn)));
+}
+
+fn open(db: &Path) -> Result<Connection, Fault> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Fault {
+        kind: FaultKind::Unreadable,
+        detail: e.to_string(),
+    })?;
+    let _ = conn.busy_timeout(Duration::from_secs(10));
+    Ok(conn)
+}
+
+fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
+    let conn = match open(&config.db) {
+        Ok(c) => c,
+        Err(f) => {
+            let _ = tx.send(HealthEvent::Startup(Err(f)));
+            return;
+        }
+    };
+    let first = startup_checks(&conn);
+    let failed = first.is_err();
+    if tx.send(HealthEvent::Startup(first)).is_err() || failed {
+        return;
+    }
+    let mut checked_day: Option<NaiveDate> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let today = Utc::now().with_timezone(&config.tz).date_naive();
+        if checked_day != Some(today) {
+            checked_day = Some(today);
+            if let Err(f) = full_check(&conn) {
+                let _ = tx.send(HealthEvent::Integrity(f));
+                return;
+            }
+            if let Some(dir) = &config.backup_dir {
+                let has_today = dir.join(backup::file_name(today)).exists();
+                if dir.is_dir() && !has_today {
+                    let r = backup::backup_connection(&conn, dir, today)
+                        .map(|r| r.path)
+                        .map_err(|e| e.to_string());
+                    if let Err(e) = &r {
+                        log::error!("daily backup: {e}");
+                    }
+                    let _ = tx.send(HealthEvent::Backup(r));
+                }
+            }
+        }
+        let w = warnings(&config.db, config.backup_dir.as_deref(), SystemTime::now());
+        if tx.send(HealthEvent::Warnings(w)).is_err() {
+            return;
+        }
+        // Sleep in small steps so that a closing kiosk does not wait.
+        let mut slept = Duration::ZERO;
+        while slept < config.period && !stop.load(Ordering::Relaxed) {
+            let step = Duration::from_millis(100).min(config.period - slept);
+            std::thread::sleep(step);
+            slept += step;
+        }
+    }
+}
+
+/// The mark: the last entry verified, `(seq, hash)`.
+pub fn mark(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
+    Ok(meta::get(conn, MARK_KEY)?.and_then(|text| {
+        let (seq, hash) = text.split_once(' ')?;
+        Some((seq.parse().ok()?, hash.to_string()))
+    }))
+}
+
+/// `quick_check`, then the journal from the mark on; stores the new mark. Returns the
+/// journal's length.
+pub fn startup_checks(conn: &Connection) -> Result<u64, Fault> {
+    let damaged = |detail: String| Fault {
+        kind: FaultKind::Damaged,
+        detail,
+    };
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(|e| damaged(e.to_string()))?;
+    if problems != ["ok"] {
+        return Err(damaged(problems.join("; ")));
+    }
+    let (seq, hash) = verify_from_mark(conn)?;
+    if seq > 0 {
+        let store_mark = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let r = meta::set(conn, MARK_KEY, &format!("{seq} {hash}"));
+            match r {
+                Ok(()) => conn.execute_batch("COMMIT"),
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        };
+        // A read-only place only loses the shortcut, not the check.
+        if let Err(e) = store_mark() {
+            log::warn!("journal mark not stored: {e}");
+        }
+    }
+    Ok(seq as u64)
+}
+
+/// Verifies the chain from the mark: the marked entry still has the marked hash, and each
+/// later entry links to the one before and hashes right. Signatures and the sales tables are
+/// checked by the daily full check (and `comptoir journal verify`). Returns the new mark.
+pub fn verify_from_mark(conn: &Connection) -> Result<(i64, String), Fault> {
+    let broken = |seq: i64, reason: String| Fault {
+        kind: FaultKind::Journal,
+        detail: format!("seq {seq}: {reason}"),
+    };
+    let sql_fault = |e: rusqlite::Error| Fault {
+        kind: FaultKind::Damaged,
+        detail: e.to_string(),
+    };
+    let kiosk = meta::kiosk_id(conn).map_err(sql_fault)?;
+    let (mut seq, mut hash) = match mark(conn).map_err(sql_fault)? {
+        Some((seq, hash)) => {
+            let stored: Option<String> = conn
+                .query_row(
+                    "SELECT hash FROM journal WHERE kiosk_id = ?1 AND seq = ?2",
+                    rusqlite::params![kiosk, seq],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_fault)?;
+            if stored.as_deref() != Some(hash.as_str()) {
+                return Err(broken(
+                    seq,
+                    "the last verified entry changed or vanished".into(),
+                ));
+            }
+            (seq, hash)
+        }
+        None => (0, journal::ZERO_HASH.to_string()),
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, payload, prev_hash, hash FROM journal
+             WHERE kiosk_id = ?1 AND seq > ?2 ORDER BY seq",
+        )
+        .map_err(sql_fault)?;
+    let mut rows = stmt
+        .query(rusqlite::params![kiosk, seq])
+        .map_err(sql_fault)?;
+    while let Some(row) = rows.next().map_err(sql_fault)? {
+        let s: i64 = row.get(0).map_err(sql_fault)?;
+        let payload: String = row.get(1).map_err(sql_fault)?;
+        let prev: String = row.get(2).map_err(sql_fault)?;
+        let h: String = row.get(3).map_err(sql_fault)?;
+        if s != seq + 1 {
+            return Err(broken(
+                seq + 1,
+                format!("entry missing (the next one is {s})"),
+            ));
+        }
+        if prev != hash {
+            return Err(broken(
+                s,
+                "prev_hash does not link to the previous entry".into(),
+            ));
+        }
+        if journal::entry_hash(&prev, &payload).as_deref() != Some(h.as_str()) {
+            return Err(broken(s, "hash does not match the payload".into()));
+        }
+        seq = s;
+        hash = h;
+    }
+    Ok((seq, hash))
+}
+
+/// The daily full check: `integrity_check`, the whole journal with its signatures, the sales
+/// tables against it.
+pub fn full_check(conn: &Connection) -> Result<(), Fault> {
+    backup::check_connection(conn)
+        .map(|_| ())
+        .map_err(|detail| Fault {
+            kind: if detail.starts_with("integrity_check") {
+                FaultKind::Damaged
+            } else {
+                FaultKind::Journal
+            },
+            detail,
+        })
+}
+
+/// Free bytes and total bytes of the file system holding `path`.
+pub fn disk_space(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().filter(|p| !p.as_os_str().is_empty())?
+    };
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a zeroed struct for the kernel to fill.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return None;
+    }
+    let free = s.f_bavail as u64 * s.f_frsize as u64;
+    let total = s.f_blocks as u64 * s.f_frsize as u64;
+    Some((free, total))
+}
+
+/// The warnings of the moment.
+pub fn warnings(db: &Path, backup_dir: Option<&Path>, now: SystemTime) -> Warnings {
+    let mut w = Warnings::default();
+    if let Some(dir) = backup_dir {
+        match backup::last_backup_time(dir) {
+            Err(_) => w.folder_missing = true,
+            Ok(None) => w.backup_stale = Some(None),
+            Ok(Some(t)) => {
+                let age = now.duration_since(t).unwrap_or_default();
+                if age > BACKUP_MAX_AGE {
+                    w.backup_stale = Some(Some(age.as_secs() / 86_400));
+                }
+            }
+        }
+    }
+    if let Some((free, total)) = disk_space(db) {
+        if free < DISK_MIN_FREE || (total > 0 && free * 100 / total < DISK_MIN_FREE_PERCENT) {
+            w.disk_nearly_full = Some(free / (1024 * 1024));
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn the_mark_moves_on_and_a_changed_entry_is_found() {
+        let mut store = Store::open_in_memory().unwrap();
+        for i in 0..3 {
+            let tx = store.write().unwrap();
+            let mut body = serde_json::Map::new();
+            body.insert("n".into(), i.into());
+            journal::append(&tx, "test", Utc::now(), body).unwrap();
+            tx.commit().unwrap();
+        }
+        let conn = store.conn();
+        assert_eq!(startup_checks(conn), Ok(3));
+        assert_eq!(mark(conn).unwrap().unwrap().0, 3);
+        // From the mark on: nothing new, still intact.
+        assert_eq!(startup_checks(conn), Ok(3));
+        conn.execute_batch(
+            "DROP TRIGGER journal_no_update;
+             UPDATE journal SET hash = replace(hash, substr(hash, 1, 1), 'x') WHERE seq = 3;",
+        )
+        .unwrap();
+        let f = startup_checks(conn).unwrap_err();
+        assert_eq!(f.kind, FaultKind::Journal);
+        assert!(f.detail.starts_with("seq 3:"), "{}", f.detail);
+    }
+
+    #[test]
+    fn the_gate_holds_selling_while_checking_and_blocks_after_a_failure() {
+        let mut h = Health::default();
+        assert_eq!(
+            h.gate(Screen::Home, Screen::SellCatalog),
+            Screen::SellCatalog
+        );
+        h.checks = Checks::Running;
+        assert_eq!(h.gate(Screen::Home, Screen::SellCatalog), Screen::Home);
+        assert_eq!(h.gate(Screen::Home, Screen::GardenHome), Screen::GardenHome);
+        h.apply(HealthEvent::Startup(Ok(0)));
+        assert!(h.ready());
+        assert_eq!(
+            h.gate(Screen::Home, Screen::SellCatalog),
+            Screen::SellCatalog
+        );
+        h.apply(HealthEvent::Integrity(Fault {
+            kind: FaultKind::Damaged,
+            detail: "page 4".into(),
+        }));
+        assert!(!h.ready());
+        assert_eq!(
+            h.gate(Screen::Home, Screen::AdminDevices),
+            Screen::HealthFailed
+        );
+    }
+
+    #[test]
+    fn warnings_name_a_missing_folder_and_an_old_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        let w = warnings(&db, Some(&dir.path().join("stick")), SystemTime::now());
+        assert!(w.folder_missing);
+        let w = warnings(&db, Some(dir.path()), SystemTime::now());
+        assert_eq!(w.backup_stale, Some(None));
+        std::fs::write(dir.path().join("comptoir-2026-06-10.db"), b"x").unwrap();
+        let w = warnings(&db, Some(dir.path()), SystemTime::now());
+        assert_eq!(w.backup_stale, None);
+        let later = SystemTime::now() + Duration::from_secs(3 * 86_400 + 60);
+        assert_eq!(
+            warnings(&db, Some(dir.path()), later).backup_stale,
+            Some(Some(3))
+        );
+        assert!(warnings(&db, None, SystemTime::now())
+            .backup_stale
+            .is_none());
+    }
+}

@@ -1,0 +1,314 @@
+//! Failing devices, end to end: the simulators run as separate `comptoir ... simulate`
+//! processes on pseudo-terminals and are driven through their standard input (or stopped, as
+//! when a cable is pulled); the kiosk's real workers talk to them; the screens are read through
+//! the testing backend. Scale unplugged and replugged, garbage, silence; printer out of paper,
+//! cover open, unplugged; card reader junk. No line is ever priced from a bad reading, and
+//! queued receipts print once the printer is back.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use comptoir::app::{self, sell, Clock, Kiosk, RunMode};
+use comptoir::config::Config;
+use comptoir::devices::Devices;
+use comptoir::store::print_queue;
+use comptoir::ui::Ui;
+
+use crate::common::{label, seeded_db, tap, wait_for};
+
+const SHOW: &[&str] = &[
+    "scale-state",
+    "live-weight",
+    "printer-state",
+    "printer-waiting",
+    "last-scan",
+    "weigh-weight",
+    "weigh-price",
+    "weigh-refusal",
+];
+
+/// A simulator process on a pty linked at `link`.
+struct Sim {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Sim {
+    fn start(args: &[&str], link: &Path) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir"))
+            .args(args)
+            .arg("--link")
+            .arg(link)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with("ready "), "{first:?}");
+        let stdin = child.stdin.take();
+        Sim { child, stdin }
+    }
+
+    fn send(&mut self, command: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{command}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Pulls the cable: SIGTERM (the simulator closes its pty and removes the link).
+    fn unplug(mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kiosk_with(dir: &Path, db: &Path, store: comptoir::store::Store, toml: &str) -> Ui {
+    let config = Config::parse(&dir.join("config.toml"), toml).unwrap();
+    let devices = Devices::start(
+        config.scale.as_ref(),
+        config.printer.as_ref(),
+        config.scanner.as_ref(),
+        db,
+    );
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, config, RunMode::Live, clock);
+    kiosk.language = "en".into();
+    Ui::with_devices(kiosk, devices).unwrap()
+}
+
+fn sign_in_admin(ui: &Ui) {
+    tap(ui, "area-admin");
+    let admin = comptoir::store::people::active_staff(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Admin")
+        .unwrap();
+    tap(ui, &format!("staff-{}", admin.id));
+    for d in "1234".chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "key-ok");
+}
+
+fn show(ui: &Ui, screen: app::Screen) {
+    ui.kiosk.borrow_mut().screen = screen;
+    ui.refresh();
+}
+
+fn cart_lines(ui: &Ui) -> usize {
+    let mut k = ui.kiosk.borrow_mut();
+    let me = k.session.current().unwrap().id;
+    k.sell.cart_of(me).cart.lines().len()
+}
+
+fn s(p: &PathBuf) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn scale_unplugged_garbage_and_silence_are_shown_and_never_priced() {
+    i_slint_backend_testing::init_no_event_loop();
+    let (dir, db, store) = seeded_db(2);
+    let link = dir.path().join("scale");
+    let mut scale = Sim::start(&["scale", "simulate", "--protocol", "continuous"], &link);
+    let toml = format!(
+        "[scale]\nprotocol = \"continuous\"\nport = {:?}\n",
+        s(&link)
+    );
+    let ui = kiosk_with(dir.path(), &db, store, &toml);
+    sign_in_admin(&ui);
+    tap(&ui, "tab-devices");
+    wait_for(&ui, "the scale at zero", SHOW, |ui| {
+        label(ui, "live-weight") == "0.000 kg"
+    });
+
+    // Garbage: words on the devices screen, no weight.
+    scale.send("garbage");
+    wait_for(&ui, "garbage reported", SHOW, |ui| {
+        label(ui, "scale-state") == "The scale sends unreadable data"
+    });
+    assert_eq!(label(&ui, "live-weight"), "–");
+    // Silence.
+    scale.send("silence");
+    wait_for(&ui, "silence reported", SHOW, |ui| {
+        label(ui, "scale-state") == "The scale does not answer"
+    });
+
+    // On the weighing screen a bad reading gives no price and adds no line.
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        app::cash::open(&mut k, 5000).unwrap();
+        let tomatoes = comptoir::store::catalog::active_products(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|p| p.short_code == "TCB")
+            .unwrap()
+            .id;
+        sell::choose(&mut k, tomatoes).unwrap();
+    }
+    show(&ui, app::Screen::SellWeigh);
+    for (command, what) in [("silence", "no answer"), ("garbage", "garbage")] {
+        scale.send(command);
+        std::thread::sleep(Duration::from_millis(300));
+        wait_for(&ui, what, SHOW, |ui| {
+            !matches!(
+                ui.kiosk.borrow().devices.scale,
+                app::devices::ScaleView::Weight { .. }
+            ) && !label(ui, "weigh-refusal").is_empty()
+        });
+        assert_eq!(label(&ui, "weigh-price"), "", "{what}: no price");
+        assert!(sell::add_weighed(&mut ui.kiosk.borrow_mut()).is_err());
+        assert_eq!(cart_lines(&ui), 0, "{what}: no line");
+    }
+
+    // Unplugged: the worker says so, nothing is priced; replugged: weights come back.
+    scale.unplug();
+    wait_for(&ui, "the scale unplugged", SHOW, |ui| {
+        ui.kiosk.borrow().devices.scale == app::devices::ScaleView::Disconnected
+    });
+    assert!(!label(&ui, "weigh-refusal").is_empty());
+    assert_eq!(label(&ui, "weigh-price"), "");
+    assert!(sell::add_weighed(&mut ui.kiosk.borrow_mut()).is_err());
+    show(&ui, app::Screen::AdminDevices);
+    wait_for(&ui, "unplugged in words", SHOW, |ui| {
+        label(ui, "scale-state") == "Unplugged: waiting for it"
+    });
+    let mut scale = Sim::start(&["scale", "simulate", "--protocol", "continuous"], &link);
+    wait_for(&ui, "the scale back at zero", SHOW, |ui| {
+        label(ui, "live-weight") == "0.000 kg"
+    });
+    // A good reading after all that prices and adds exactly one line.
+    show(&ui, app::Screen::SellWeigh);
+    scale.send("1500");
+    wait_for(&ui, "a stable 1,5 kg", SHOW, |ui| {
+        label(ui, "weigh-weight") == "1.500 kg" && !label(ui, "weigh-price").is_empty()
+    });
+    sell::add_weighed(&mut ui.kiosk.borrow_mut()).unwrap();
+    assert_eq!(cart_lines(&ui), 1);
+}
+
+#[test]
+fn printer_out_of_paper_cover_open_and_unplugged_keep_receipts_until_it_is_back() {
+    i_slint_backend_testing::init_no_event_loop();
+    let (dir, db, store) = seeded_db(2);
+    let link = dir.path().join("printer");
+    let out = dir.path().join("paper");
+    let sim_args = ["printer", "simulate", "--out", out.to_str().unwrap()];
+    let mut printer = Sim::start(&sim_args, &link);
+    let toml = format!("[printer]\nport = {:?}\nmode = \"text\"\n", s(&link));
+    let ui = kiosk_with(dir.path(), &db, store, &toml);
+    sign_in_admin(&ui);
+    tap(&ui, "tab-devices");
+    wait_for(&ui, "the printer ready", SHOW, |ui| {
+        label(ui, "printer-state") == "Ready"
+    });
+    let jobs = |n: usize| out.join(format!("job-{n:04}.txt"));
+    let waiting = |ui: &Ui| print_queue::waiting(ui.kiosk.borrow().store.conn()).unwrap();
+
+    // Out of paper: the receipt waits, in words on the screen, and prints once paper is back.
+    printer.send("paper-out");
+    wait_for(&ui, "paper out", SHOW, |ui| {
+        label(ui, "printer-state") == "Out of paper"
+    });
+    tap(&ui, "printer-test");
+    wait_for(&ui, "one receipt waiting", SHOW, |ui| {
+        label(ui, "printer-waiting") == "Waiting to print: 1"
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!jobs(1).exists(), "nothing prints without paper");
+    printer.send("paper-ok");
+    wait_for(&ui, "the receipt printed", SHOW, |ui| {
+        jobs(1).exists() && waiting(ui) == 0
+    });
+
+    // Cover open: the same.
+    printer.send("cover-open");
+    wait_for(&ui, "cover open", SHOW, |ui| {
+        label(ui, "printer-state") == "Cover open"
+    });
+    tap(&ui, "printer-test");
+    tap(&ui, "printer-test");
+    wait_for(&ui, "two receipts waiting", SHOW, |ui| {
+        label(ui, "printer-waiting") == "Waiting to print: 2"
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!jobs(2).exists());
+    printer.send("cover-closed");
+    wait_for(&ui, "both printed", SHOW, |ui| {
+        jobs(3).exists() && waiting(ui) == 0
+    });
+
+    // Unplugged: receipts queue; a new printer on the same port prints them all.
+    printer.unplug();
+    wait_for(&ui, "the printer unplugged", SHOW, |ui| {
+        label(ui, "printer-state") == "Unplugged: receipts wait in the queue"
+    });
+    tap(&ui, "printer-test");
+    wait_for(&ui, "one receipt waiting", SHOW, |ui| {
+        label(ui, "printer-waiting") == "Waiting to print: 1"
+    });
+    let out2 = dir.path().join("paper2");
+    let _printer = Sim::start(
+        &["printer", "simulate", "--out", out2.to_str().unwrap()],
+        &link,
+    );
+    wait_for(&ui, "the queued receipt printed", SHOW, |ui| {
+        out2.join("job-0001.txt").exists() && waiting(ui) == 0
+    });
+    wait_for(&ui, "ready again", SHOW, |ui| {
+        label(ui, "printer-state") == "Ready"
+    });
+    let text = std::fs::read_to_string(out2.join("job-0001.txt")).unwrap();
+    assert!(!text.trim().is_empty(), "a whole receipt");
+}
+
+#[test]
+fn card_reader_junk_is_refused_in_words_and_a_card_still_reads() {
+    i_slint_backend_testing::init_no_event_loop();
+    let (dir, db, store) = seeded_db(2);
+    let link = dir.path().join("scanner");
+    let mut scanner = Sim::start(&["scanner", "simulate"], &link);
+    let toml = format!("[scanner]\nport = {:?}\n", s(&link));
+    let ui = kiosk_with(dir.path(), &db, store, &toml);
+    sign_in_admin(&ui);
+    tap(&ui, "tab-devices");
+    let card = comptoir::app::printing::some_card_payload(&ui.kiosk.borrow()).unwrap();
+    for (junk, expected) in [
+        ("hello", "Not one of our cards"),
+        (&"Z".repeat(400)[..], "Too long: not one of our cards"),
+        (&card[..card.len() - 1], ""),
+    ] {
+        scanner.send(junk);
+        wait_for(&ui, junk, SHOW, |ui| {
+            let l = label(ui, "last-scan");
+            if expected.is_empty() {
+                // A card cut short: refused, with some reason.
+                l != "No card shown yet" && !l.starts_with("Card of resident")
+            } else {
+                l == expected
+            }
+        });
+        // Back to a neutral state between cases.
+        scanner.send(&card);
+        wait_for(&ui, "the card", SHOW, |ui| {
+            label(ui, "last-scan").starts_with("Card of resident no.")
+        });
+    }
+}
