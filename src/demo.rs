@@ -32,6 +32,10 @@ pub enum SeedError {
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
     Sales(#[from] crate::store::sales::SalesError),
+    #[error("compost: {0}")]
+    Compost(String),
+    #[error("garden: {0}")]
+    Garden(String),
 }
 
 /// One catalogue line of the demo garden.
@@ -297,6 +301,14 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
     }
     tx.commit()?;
     seed_sales(store, options)?;
+    crate::store::compost::seed_demo(
+        store.conn_mut(),
+        options.until,
+        options.days,
+        options.seed,
+        options.tz,
+    )
+    .map_err(|e| SeedError::Compost(e.to_string()))?;
     Ok(())
 }
 
@@ -330,6 +342,7 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
     };
     let no_credits = PaymentPolicy::default();
     let mut first_market_day = true;
+    let mut garden = DemoGarden::new(store.conn(), options.seed)?;
     for offset in (0..i64::from(options.days)).rev() {
         let day = options.until - Duration::days(offset);
         if !matches!(day.weekday(), Weekday::Wed | Weekday::Sat) {
@@ -349,6 +362,8 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
             .collect();
         times.sort_unstable();
         let tx = store.write()?;
+        // The morning's harvest comes in before the stall opens (stock, lots).
+        garden.harvest_morning(&tx, day, &when)?;
         if first_market_day {
             first_market_day = false;
             let training = SaleContext {
@@ -447,7 +462,164 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
             };
             sales::record_refund(&tx, seq, &lines, &ctx, when(day, 13 * 3600))?;
         }
+        // After the market: what spoiled, and now and then a stock count.
+        garden.after_market(&tx, day, &when)?;
         tx.commit()?;
     }
     Ok(())
+}
+
+/// The demo garden's harvests, losses and stock counts, made around each market day with their
+/// own random generator (the sales seeded beside them stay the same): the morning's harvest of
+/// every product a little above what a market sells, sometimes part of it given away or
+/// composted; after the market, a loss or two and, on Saturdays, a count of a few products.
+struct DemoGarden {
+    rng: ChaCha8Rng,
+    products: Vec<catalog::Product>,
+    plots: Vec<(i64, String)>,
+    lead: Option<i64>,
+    harvesters: Vec<i64>,
+}
+
+impl DemoGarden {
+    fn new(conn: &rusqlite::Connection, seed: u64) -> rusqlite::Result<DemoGarden> {
+        let staff = people::active_staff(conn)?;
+        Ok(DemoGarden {
+            rng: ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x006a_2de4)),
+            products: catalog::active_products(conn)?,
+            plots: catalog::active_plots(conn)?,
+            lead: staff
+                .iter()
+                .find(|s| s.role == Role::GardenLead)
+                .map(|s| s.id),
+            harvesters: staff.iter().map(|s| s.id).collect(),
+        })
+    }
+
+    fn plot_for(&mut self, p: &catalog::Product) -> Option<i64> {
+        let named = |name: &str| self.plots.iter().find(|(_, n)| n.contains(name));
+        let plot = match p.category.as_str() {
+            "herb" => named("aromatiques"),
+            "fruit" => named("Verger"),
+            "egg" => return None,
+            _ => self
+                .plots
+                .get(self.rng.gen_range(0..3.min(self.plots.len().max(1)))),
+        };
+        plot.map(|(id, _)| *id)
+    }
+
+    fn harvest_morning(
+        &mut self,
+        tx: &rusqlite::Connection,
+        day: NaiveDate,
+        when: &dyn Fn(NaiveDate, u32) -> chrono::DateTime<Utc>,
+    ) -> Result<(), SeedError> {
+        use crate::domain::stock::HarvestSplit;
+        use crate::store::garden::{self, NewHarvest};
+        let Some(lead) = self.lead else {
+            return Ok(());
+        };
+        for (i, p) in self.products.clone().iter().enumerate() {
+            if self.rng.gen_ratio(1, 8) {
+                continue; // nothing ripe today
+            }
+            // Enough for the market, a little more when the shelf is bare.
+            let (target, least) = match p.pricing {
+                Pricing::PerKg => (self.rng.gen_range(11_000..=17_000), 2_000),
+                Pricing::PerPiece | Pricing::PerBunch => (self.rng.gen_range(20..=32), 4),
+            };
+            let on_hand = garden::on_hand(tx, p.id)?;
+            let qty = (target - on_hand.max(0)).max(least) + on_hand.min(0).abs() / 2;
+            let mut split = HarvestSplit::all_for_sale(qty);
+            if self.rng.gen_ratio(1, 6) {
+                split.donation = qty / 10;
+            }
+            if self.rng.gen_ratio(1, 10) {
+                split.compost = qty / 20;
+            }
+            if self.rng.gen_ratio(1, 12) {
+                split.own_use = qty / 20;
+            }
+            split.for_sale = qty - split.donation - split.compost - split.own_use;
+            let harvester = if self.rng.gen_ratio(1, 3) {
+                None
+            } else {
+                Some(self.harvesters[self.rng.gen_range(0..self.harvesters.len())])
+            };
+            let h = NewHarvest {
+                product_id: p.id,
+                plot_id: self.plot_for(p),
+                harvester_id: harvester,
+                recorded_by: lead,
+                qty,
+                tare_g: if p.pricing == Pricing::PerKg {
+                    1_000
+                } else {
+                    0
+                },
+                split,
+            };
+            let at = when(day, 7 * 3600 + 60 * i as u32);
+            garden::record_harvest(tx, &h, day, at).map_err(garden_error)?;
+        }
+        Ok(())
+    }
+
+    fn after_market(
+        &mut self,
+        tx: &rusqlite::Connection,
+        day: NaiveDate,
+        when: &dyn Fn(NaiveDate, u32) -> chrono::DateTime<Utc>,
+    ) -> Result<(), SeedError> {
+        use crate::domain::stock::{LossReason, StockMove};
+        use crate::store::garden::{self, MoveSource};
+        use chrono::Datelike;
+        let Some(lead) = self.lead else {
+            return Ok(());
+        };
+        let source = MoveSource {
+            by_staff: Some(lead),
+            ..MoveSource::default()
+        };
+        for k in 0..self.rng.gen_range(1..=2) {
+            let p = &self.products[self.rng.gen_range(0..self.products.len())];
+            let on_hand = garden::on_hand(tx, p.id)?;
+            let qty = (on_hand / 10).max(0);
+            if qty <= 0 {
+                continue;
+            }
+            let reason = [
+                LossReason::Spoiled,
+                LossReason::Spoiled,
+                LossReason::Damaged,
+                LossReason::ToCompost,
+            ][self.rng.gen_range(0..4)];
+            let mv = StockMove::Loss { qty, reason };
+            let at = when(day, 13 * 3600 + 900 + 60 * k);
+            garden::record_move(tx, p.id, &mv, None, &source, at).map_err(garden_error)?;
+        }
+        if day.weekday() == chrono::Weekday::Sat {
+            for k in 0..3 {
+                let p = &self.products[self.rng.gen_range(0..self.products.len())];
+                let on_hand = garden::on_hand(tx, p.id)?;
+                let noise = match p.pricing {
+                    Pricing::PerKg => self.rng.gen_range(-300..=150),
+                    _ => self.rng.gen_range(-2..=1),
+                };
+                let counted = (on_hand + noise).max(0);
+                let mv = StockMove::Count { counted, lot: None };
+                let at = when(day, 13 * 3600 + 1800 + 60 * k);
+                garden::record_move(tx, p.id, &mv, None, &source, at).map_err(garden_error)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn garden_error(e: crate::store::garden::GardenError) -> SeedError {
+    match e {
+        crate::store::garden::GardenError::Sqlite(e) => SeedError::Sqlite(e),
+        other => SeedError::Garden(other.to_string()),
+    }
 }

@@ -33,6 +33,10 @@ pub struct SellerCart {
     pub chosen: Option<Chosen>,
     /// Amount typed on the payment keypad, in cents.
     pub pay_digits: String,
+    /// The resident who scanned their card to pay with compost credits, if any.
+    pub credits_resident: Option<i64>,
+    /// Why the last card shown at the till was refused (`unknown_card`, `revoked_card`...).
+    pub credits_notice: Option<&'static str>,
 }
 
 impl SellerCart {
@@ -41,6 +45,8 @@ impl SellerCart {
             cart: Cart::new(seller),
             chosen: None,
             pay_digits: String::new(),
+            credits_resident: None,
+            credits_notice: None,
         }
     }
 }
@@ -408,13 +414,84 @@ pub fn pay(kiosk: &mut Kiosk, method: PaymentMethod) -> Result<Option<Done>, Sel
         crate::domain::money::parse_money_keypad(&c.pay_digits)
             .map_err(|e| SellError::BadAmount(e.code().into()))?
     };
-    c.cart
-        .add_payment(method, amount, &PaymentPolicy::default())?;
+    let policy = credits_policy(&kiosk.store, &kiosk.config, c.credits_resident)?;
+    let c = kiosk.sell.cart_of(me);
+    let amount = if method == PaymentMethod::Credits && c.pay_digits.is_empty() {
+        c.cart.credits_available(&policy)?
+    } else {
+        amount
+    };
+    if method == PaymentMethod::Credits && c.credits_resident.is_none() {
+        return Err(SellError::Cart(CartError::CreditsAboveBalance));
+    }
+    c.cart.add_payment(method, amount, &policy)?;
     c.pay_digits.clear();
     if c.cart.remaining()? > 0 {
         return Ok(None);
     }
     commit(kiosk, me).map(Some)
+}
+
+/// What limits a credits payment: the config's share and the resident's balance (none when
+/// nobody scanned a card).
+fn credits_policy(
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+    resident: Option<i64>,
+) -> Result<PaymentPolicy, SellError> {
+    let balance = match resident {
+        Some(id) => crate::store::compost::balance(store.conn(), id)?,
+        None => 0,
+    };
+    Ok(PaymentPolicy {
+        credits_max_share_bp: config.compost.credit_max_share_percent * 100,
+        credits_balance: balance,
+    })
+}
+
+/// A card shown at the till, on the payment screen: the resident who pays with credits.
+pub fn credits_scan(kiosk: &mut Kiosk, event: &crate::devices::scanner::ScannerEvent) {
+    use crate::devices::scanner::ScannerEvent;
+    use crate::store::compost::{lookup_card, CardLookup};
+    let Some(me) = kiosk.session.current().map(|s| s.id) else {
+        return;
+    };
+    let found = match event {
+        ScannerEvent::Card { token } => lookup_card(kiosk.store.conn(), token),
+        ScannerEvent::Refused { .. } => {
+            kiosk.sell.cart_of(me).credits_notice = Some("malformed_card");
+            return;
+        }
+        _ => return,
+    };
+    let c = kiosk.sell.cart_of(me);
+    match found {
+        Ok(CardLookup::Valid(id)) => {
+            if c.cart.paid_with(PaymentMethod::Credits) > 0 && c.credits_resident != Some(id) {
+                c.credits_notice = Some("busy");
+                return;
+            }
+            c.credits_resident = Some(id);
+            c.credits_notice = None;
+        }
+        Ok(CardLookup::Revoked) => c.credits_notice = Some("revoked_card"),
+        Ok(CardLookup::Unknown) => c.credits_notice = Some("unknown_card"),
+        Err(e) => {
+            log::error!("card look-up: {e}");
+            c.credits_notice = Some("store");
+        }
+    }
+}
+
+/// The resident paying with credits on the signed-in seller's cart: `(id, balance, the most
+/// credits may still pay)`.
+pub fn credits_status(kiosk: &Kiosk) -> Option<(i64, i64, i64)> {
+    let me = kiosk.session.current()?.id;
+    let c = kiosk.sell.peek(me)?;
+    let id = c.credits_resident?;
+    let policy = credits_policy(&kiosk.store, &kiosk.config, Some(id)).ok()?;
+    let available = c.cart.credits_available(&policy).unwrap_or(0);
+    Some((id, policy.credits_balance, available))
 }
 
 /// Removes the payments typed so far (before the total is covered).
@@ -467,10 +544,29 @@ fn ticket_context(
 fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
     let (ctx, now) = ticket_context(kiosk, me)?;
     let mut cart = kiosk.sell.cart_of(me).cart.clone();
+    let credits_resident = kiosk.sell.cart_of(me).credits_resident;
     let sale = cart.close_paid()?;
     let tx = kiosk.store.write()?;
     let entry = crate::store::sales::record_sale(&tx, &sale, &ctx, now)
         .map_err(|e| SellError::Store(e.to_string()))?;
+    // Credits paid: the resident's ledger says so, in the sale's own transaction.
+    let credits = sale.settlement.paid_with(PaymentMethod::Credits);
+    if let (Some(resident), true) = (credits_resident, credits > 0) {
+        crate::store::compost::append_credit(
+            &tx,
+            resident,
+            crate::domain::credits::CreditMove::Spent(credits),
+            None,
+            Some(entry.seq),
+            &crate::store::utc_text(now),
+        )
+        .map_err(|e| match e {
+            crate::store::compost::CompostError::AboveBalance { .. } => {
+                SellError::Cart(CartError::CreditsAboveBalance)
+            }
+            other => SellError::Store(other.to_string()),
+        })?;
+    }
     tx.commit()?;
     let done = Done {
         seq: entry.seq,
@@ -530,6 +626,24 @@ pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
             | crate::store::sales::SalesError::NothingToRefund(_) => SellError::AlreadyRefunded,
             other => SellError::Store(other.to_string()),
         })?;
+    // Credits paid go back to the resident's balance.
+    if let Some((resident, _)) = crate::store::compost::credits_spent_on_sale(&tx, seq)? {
+        let back = crate::store::sales::sale(&tx, entry.seq)
+            .map_err(|e| SellError::Store(e.to_string()))?
+            .map(|s| -s.paid_with(PaymentMethod::Credits))
+            .unwrap_or(0);
+        if back > 0 {
+            crate::store::compost::append_credit(
+                &tx,
+                resident,
+                crate::domain::credits::CreditMove::Refunded(back),
+                None,
+                Some(entry.seq),
+                &crate::store::utc_text(now),
+            )
+            .map_err(|e| SellError::Store(e.to_string()))?;
+        }
+    }
     tx.commit()?;
     let stored = crate::store::sales::sale(kiosk.store.conn(), entry.seq)
         .map_err(|e| SellError::Store(e.to_string()))?

@@ -788,7 +788,7 @@ impl Cart {
         Ok((limit - used).min(self.remaining()?).max(0))
     }
 
-    fn paid_with(&self, method: PaymentMethod) -> Cents {
+    pub fn paid_with(&self, method: PaymentMethod) -> Cents {
         self.payments
             .iter()
             .filter(|p| p.method == method)

@@ -271,6 +271,230 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER cash_movements_no_delete BEFORE DELETE ON cash_movements
         BEGIN SELECT RAISE(ABORT, 'cash_movements is append-only'); END;
     "#,
+    // 8: the garden (see store::garden): harvests with their lot numbers, the stock ledger,
+    // lots and what each move did to them, low-stock thresholds. Rows are only added; a lot's
+    // `remaining` is the sum of its flows, kept on the row to find the oldest open lots.
+    r#"
+    CREATE TABLE harvests (
+        id           INTEGER PRIMARY KEY,
+        time_utc     TEXT NOT NULL,
+        date         TEXT NOT NULL,                -- local date of the lot number
+        product_id   INTEGER NOT NULL REFERENCES products(id),
+        plot_id      INTEGER REFERENCES plots(id),
+        harvester_id INTEGER REFERENCES staff(id),
+        recorded_by  INTEGER NOT NULL REFERENCES staff(id),
+        unit         TEXT NOT NULL CHECK (unit IN ('g', 'piece')),
+        qty          INTEGER NOT NULL CHECK (qty > 0),
+        tare_g       INTEGER NOT NULL DEFAULT 0 CHECK (tare_g >= 0),
+        for_sale     INTEGER NOT NULL CHECK (for_sale >= 0),
+        donation     INTEGER NOT NULL CHECK (donation >= 0),
+        own_use      INTEGER NOT NULL CHECK (own_use >= 0),
+        compost      INTEGER NOT NULL CHECK (compost >= 0),
+        lot          TEXT NOT NULL UNIQUE,
+        CHECK (for_sale + donation + own_use + compost = qty)
+    ) STRICT;
+    CREATE INDEX harvests_by_time ON harvests(time_utc);
+    CREATE TABLE stock_moves (
+        id            INTEGER PRIMARY KEY,
+        time_utc      TEXT NOT NULL,
+        product_id    INTEGER NOT NULL REFERENCES products(id),
+        kind          TEXT NOT NULL CHECK (kind IN ('harvest_in', 'sale_out', 'refund_in', 'loss',
+                        'donation', 'count', 'correction')),
+        qty           INTEGER NOT NULL,             -- count: counted; correction: signed delta
+        delta         INTEGER NOT NULL,             -- the change of on-hand
+        on_hand       INTEGER NOT NULL,             -- on-hand after the move
+        lot           TEXT,                         -- the lot the move names
+        reason        TEXT CHECK (reason IN ('spoiled', 'damaged', 'to_compost', 'other')),
+        by_staff      INTEGER,
+        harvest_id    INTEGER REFERENCES harvests(id),
+        sale_kiosk_id TEXT,
+        sale_seq      INTEGER,
+        sale_line     INTEGER,
+        CHECK ((kind = 'loss') = (reason IS NOT NULL)),
+        CHECK (kind IN ('count', 'correction') OR qty > 0),
+        CHECK (kind <> 'count' OR qty >= 0),
+        CHECK (kind <> 'correction' OR qty <> 0)
+    ) STRICT;
+    CREATE INDEX stock_moves_by_product ON stock_moves(product_id, id);
+    CREATE INDEX stock_moves_by_time ON stock_moves(time_utc);
+    CREATE INDEX stock_moves_by_sale ON stock_moves(sale_kiosk_id, sale_seq, sale_line)
+        WHERE sale_seq IS NOT NULL;
+    CREATE TABLE stock_lots (
+        id         INTEGER PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        number     TEXT,                            -- NULL: an anonymous adjustment or return
+        origin     TEXT NOT NULL CHECK (origin IN ('harvest', 'return', 'adjustment')),
+        move_id    INTEGER NOT NULL REFERENCES stock_moves(id),
+        remaining  INTEGER NOT NULL CHECK (remaining >= 0)
+    ) STRICT;
+    CREATE INDEX stock_lots_open ON stock_lots(product_id, id) WHERE remaining > 0;
+    CREATE INDEX stock_lots_by_number ON stock_lots(product_id, number);
+    CREATE TABLE lot_flows (
+        move_id    INTEGER NOT NULL REFERENCES stock_moves(id),
+        product_id INTEGER NOT NULL,
+        lot_id     INTEGER REFERENCES stock_lots(id),   -- NULL: owed (out of an empty stock)
+        qty        INTEGER NOT NULL CHECK (qty <> 0)
+    ) STRICT;
+    CREATE INDEX lot_flows_by_move ON lot_flows(move_id);
+    CREATE INDEX lot_flows_by_lot ON lot_flows(lot_id);
+    CREATE TABLE stock_thresholds (
+        id         INTEGER PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        threshold  INTEGER CHECK (threshold IS NULL OR threshold >= 0),
+        set_by     INTEGER NOT NULL,
+        since_utc  TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER harvests_no_update BEFORE UPDATE ON harvests
+        BEGIN SELECT RAISE(ABORT, 'harvests is append-only'); END;
+    CREATE TRIGGER harvests_no_delete BEFORE DELETE ON harvests
+        BEGIN SELECT RAISE(ABORT, 'harvests is append-only'); END;
+    CREATE TRIGGER stock_moves_no_update BEFORE UPDATE ON stock_moves
+        BEGIN SELECT RAISE(ABORT, 'stock_moves is append-only'); END;
+    CREATE TRIGGER stock_moves_no_delete BEFORE DELETE ON stock_moves
+        BEGIN SELECT RAISE(ABORT, 'stock_moves is append-only'); END;
+    CREATE TRIGGER lot_flows_no_update BEFORE UPDATE ON lot_flows
+        BEGIN SELECT RAISE(ABORT, 'lot_flows is append-only'); END;
+    CREATE TRIGGER lot_flows_no_delete BEFORE DELETE ON lot_flows
+        BEGIN SELECT RAISE(ABORT, 'lot_flows is append-only'); END;
+    CREATE TRIGGER stock_lots_no_delete BEFORE DELETE ON stock_lots
+        BEGIN SELECT RAISE(ABORT, 'stock_lots rows are kept'); END;
+    CREATE TRIGGER stock_lots_only_remaining BEFORE UPDATE ON stock_lots
+        WHEN NEW.id IS NOT OLD.id OR NEW.product_id IS NOT OLD.product_id
+          OR NEW.number IS NOT OLD.number OR NEW.origin IS NOT OLD.origin
+          OR NEW.move_id IS NOT OLD.move_id
+        BEGIN SELECT RAISE(ABORT, 'only the remainder of a lot changes'); END;
+    CREATE TRIGGER stock_thresholds_no_update BEFORE UPDATE ON stock_thresholds
+        BEGIN SELECT RAISE(ABORT, 'stock_thresholds is append-only'); END;
+    CREATE TRIGGER stock_thresholds_no_delete BEFORE DELETE ON stock_thresholds
+        BEGIN SELECT RAISE(ABORT, 'stock_thresholds is append-only'); END;
+    "#,
+    // 9: compost (see store::compost): deposits by resident card (or the garden's own), the
+    // credits ledger chained like the journal, composters (bins) and their log, the record of
+    // changes to residents, and derived impact figures per period (rebuildable from deposits).
+    r#"
+    ALTER TABLE residents ADD COLUMN bucket_tare_g INTEGER
+        CHECK (bucket_tare_g IS NULL OR bucket_tare_g BETWEEN 0 AND 5000);
+    CREATE TABLE compost_bins (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+        position    INTEGER NOT NULL DEFAULT 0,
+        created_utc TEXT NOT NULL
+    ) STRICT;
+    -- Everything done to a bin (a ledger): its status is the last 'status' row.
+    CREATE TABLE compost_bin_log (
+        id             INTEGER PRIMARY KEY,
+        bin_id         INTEGER NOT NULL REFERENCES compost_bins(id),
+        time_utc       TEXT NOT NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('status', 'turned', 'temperature',
+                         'brown_added', 'emptied')),
+        status         TEXT CHECK (status IN ('filling', 'maturing', 'ready')),
+        temperature_dc INTEGER CHECK (temperature_dc IS NULL OR temperature_dc BETWEEN -400 AND 1000),
+        grams          INTEGER CHECK (grams IS NULL OR grams > 0),
+        staff_id       INTEGER REFERENCES staff(id),
+        CHECK ((kind = 'status') = (status IS NOT NULL)),
+        CHECK ((kind = 'temperature') = (temperature_dc IS NOT NULL)),
+        CHECK ((kind IN ('brown_added', 'emptied')) = (grams IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX compost_bin_log_by_bin ON compost_bin_log(bin_id, kind, id);
+    CREATE TABLE deposits (
+        id            INTEGER PRIMARY KEY,
+        kiosk_id      TEXT NOT NULL,
+        time_utc      TEXT NOT NULL,
+        resident_id   INTEGER REFERENCES residents(id),   -- NULL: the garden's own
+        source        TEXT NOT NULL CHECK (source IN ('resident', 'garden')),
+        kind          TEXT NOT NULL CHECK (kind IN ('kitchen', 'coffee', 'brown', 'garden', 'other')),
+        gross_g       INTEGER NOT NULL,
+        tare_g        INTEGER NOT NULL CHECK (tare_g >= 0),
+        tare_source   TEXT NOT NULL CHECK (tare_source IN ('none', 'bucket', 'weighed')),
+        net_g         INTEGER NOT NULL CHECK (net_g > 0 AND net_g = gross_g - tare_g),
+        co2e_g        INTEGER NOT NULL CHECK (co2e_g >= 0),
+        credits_cents INTEGER NOT NULL CHECK (credits_cents >= 0),
+        bin_id        INTEGER REFERENCES compost_bins(id),
+        reference     TEXT UNIQUE,                       -- the garden's loss it comes from
+        CHECK ((source = 'resident') = (resident_id IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX deposits_by_resident ON deposits(resident_id, time_utc);
+    CREATE INDEX deposits_by_time ON deposits(time_utc);
+    CREATE INDEX deposits_by_bin ON deposits(bin_id, time_utc);
+    CREATE TRIGGER deposits_no_update BEFORE UPDATE ON deposits
+        BEGIN SELECT RAISE(ABORT, 'deposits is append-only'); END;
+    CREATE TRIGGER deposits_no_delete BEFORE DELETE ON deposits
+        BEGIN SELECT RAISE(ABORT, 'deposits is append-only'); END;
+    CREATE TRIGGER compost_bin_log_no_update BEFORE UPDATE ON compost_bin_log
+        BEGIN SELECT RAISE(ABORT, 'compost_bin_log is append-only'); END;
+    CREATE TRIGGER compost_bin_log_no_delete BEFORE DELETE ON compost_bin_log
+        BEGIN SELECT RAISE(ABORT, 'compost_bin_log is append-only'); END;
+    -- The credits ledger, chained like the journal: hash = SHA-256(prev_hash || payload),
+    -- payload canonical JSON; only appends that extend the chain are accepted.
+    CREATE TABLE credit_ledger (
+        seq         INTEGER NOT NULL CHECK (seq >= 1),
+        kiosk_id    TEXT NOT NULL,
+        time_utc    TEXT NOT NULL,
+        resident_id INTEGER NOT NULL REFERENCES residents(id),
+        kind        TEXT NOT NULL CHECK (kind IN ('earned', 'spent', 'refunded', 'adjusted')),
+        cents       INTEGER NOT NULL,                    -- the signed effect on the balance
+        deposit_id  INTEGER REFERENCES deposits(id),
+        sale_seq    INTEGER,                             -- the journal seq of the sale or refund
+        payload     TEXT NOT NULL CHECK (json_valid(payload)),
+        prev_hash   TEXT NOT NULL CHECK (length(prev_hash) = 64 AND prev_hash NOT GLOB '*[^0-9a-f]*'),
+        hash        TEXT NOT NULL CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*'),
+        PRIMARY KEY (kiosk_id, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX credit_ledger_by_resident ON credit_ledger(resident_id, cents);
+    CREATE INDEX credit_ledger_by_sale ON credit_ledger(sale_seq) WHERE sale_seq IS NOT NULL;
+    CREATE TRIGGER credit_ledger_no_update BEFORE UPDATE ON credit_ledger
+        BEGIN SELECT RAISE(ABORT, 'credit_ledger is append-only'); END;
+    CREATE TRIGGER credit_ledger_no_delete BEFORE DELETE ON credit_ledger
+        BEGIN SELECT RAISE(ABORT, 'credit_ledger is append-only'); END;
+    CREATE TRIGGER credit_ledger_chain BEFORE INSERT ON credit_ledger
+    BEGIN
+        SELECT RAISE(ABORT, 'credit_ledger: seq must be the last seq + 1')
+        WHERE NEW.seq IS NOT coalesce((SELECT seq FROM credit_ledger WHERE kiosk_id = NEW.kiosk_id
+                                       ORDER BY seq DESC LIMIT 1), 0) + 1;
+        SELECT RAISE(ABORT, 'credit_ledger: prev_hash must be the last hash')
+        WHERE NEW.prev_hash IS NOT coalesce((SELECT hash FROM credit_ledger WHERE kiosk_id = NEW.kiosk_id
+                                             ORDER BY seq DESC LIMIT 1),
+            '0000000000000000000000000000000000000000000000000000000000000000');
+        SELECT RAISE(ABORT, 'credit_ledger: the balance cannot go below zero')
+        WHERE NEW.cents < 0 AND coalesce((SELECT sum(cents) FROM credit_ledger
+                                          WHERE resident_id = NEW.resident_id), 0) + NEW.cents < 0;
+    END;
+    -- Every change to a resident and their cards (a ledger; never their personal data).
+    CREATE TABLE resident_events (
+        id          INTEGER PRIMARY KEY,
+        time_utc    TEXT NOT NULL,
+        resident_id INTEGER NOT NULL REFERENCES residents(id),
+        actor_id    INTEGER REFERENCES staff(id),        -- NULL: the kiosk (retention)
+        kind        TEXT NOT NULL CHECK (kind IN ('registered', 'updated', 'card_issued',
+                      'card_revoked', 'anonymised'))
+    ) STRICT;
+    CREATE INDEX resident_events_by_resident ON resident_events(resident_id, id);
+    CREATE TRIGGER resident_events_no_update BEFORE UPDATE ON resident_events
+        BEGIN SELECT RAISE(ABORT, 'resident_events is append-only'); END;
+    CREATE TRIGGER resident_events_no_delete BEFORE DELETE ON resident_events
+        BEGIN SELECT RAISE(ABORT, 'resident_events is append-only'); END;
+    -- Impact figures per local period ('w2026-24', 'm2026-06', 'y2026'), kept as deposits are
+    -- recorded so that reports over years stay instant; derived, rebuilt by
+    -- store::compost::rebuild_stats. dim: 'all' (key ''), 'building' (key: the building at the
+    -- time of the deposit, '' unknown) or 'kind'.
+    CREATE TABLE compost_stats (
+        period     TEXT NOT NULL,
+        dim        TEXT NOT NULL CHECK (dim IN ('all', 'building', 'kind')),
+        key        TEXT NOT NULL,
+        grams      INTEGER NOT NULL,
+        deposits   INTEGER NOT NULL,
+        households INTEGER NOT NULL,
+        co2e_g     INTEGER NOT NULL,
+        PRIMARY KEY (period, dim, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE compost_active (
+        period      TEXT NOT NULL,
+        dim         TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        resident_id INTEGER NOT NULL,
+        PRIMARY KEY (period, dim, key, resident_id)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -107,6 +107,8 @@ fn prepare(ui: &Ui, screen: app::Screen) {
             ..Default::default()
         };
         stage_sale(&mut k, screen);
+        super::garden_adapter::stage(&mut k, screen);
+        super::compost_adapter::stage(&mut k, screen);
         if screen == app::Screen::Login {
             k.login_target = app::Screen::SellCatalog;
         }
@@ -121,6 +123,9 @@ fn prepare(ui: &Ui, screen: app::Screen) {
                 .global::<ConfigErrorAdapter>()
                 .set_message(e.to_string().into());
         }
+    }
+    if screen == app::Screen::SellTickets {
+        super::tickets_adapter::show_latest_day(&ui.kiosk.borrow());
     }
     let demo = ui.kiosk.borrow().mode == app::RunMode::Demo;
     ui.window

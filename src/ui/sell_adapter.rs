@@ -25,6 +25,7 @@ fn method(m: PayMethod) -> PaymentMethod {
         PayMethod::Cash => PaymentMethod::Cash,
         PayMethod::Card => PaymentMethod::Card,
         PayMethod::Cheque => PaymentMethod::Cheque,
+        PayMethod::Credits => PaymentMethod::Credits,
     }
 }
 
@@ -32,6 +33,7 @@ fn pay_method(m: PaymentMethod) -> PayMethod {
     match m {
         PaymentMethod::Card => PayMethod::Card,
         PaymentMethod::Cheque => PayMethod::Cheque,
+        PaymentMethod::Credits => PayMethod::Credits,
         _ => PayMethod::Cash,
     }
 }
@@ -391,6 +393,7 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
 
 pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     refresh_cart(window, kiosk);
+    super::compost_adapter::refresh_pay_credits(window, kiosk);
     let a = window.global::<SellFlowAdapter>();
     match kiosk.screen {
         Screen::SellWeigh => refresh_weigh(window, kiosk),
