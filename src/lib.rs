@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod devices;
 pub mod domain;
+pub mod garden_export;
 pub mod paths;
 pub mod store;
 pub mod ui;

@@ -339,7 +339,17 @@ fn each_role_reaches_exactly_its_screens() {
         SellSessionOpen,
         SellSessionClose,
     ];
-    let garden = [selling.clone(), vec![GardenHome]].concat();
+    let garden = [
+        selling.clone(),
+        vec![
+            GardenHome,
+            GardenHarvest,
+            GardenStock,
+            GardenReports,
+            GardenSales,
+        ],
+    ]
+    .concat();
     let admin = [garden.clone(), vec![AdminStaff, AdminDevices]].concat();
     let cases = [
         ("Amina", "1111", selling),

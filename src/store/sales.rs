@@ -800,7 +800,9 @@ pub fn record_sale(
         paid_cents: sale.settlement.paid,
         change_cents: sale.settlement.change_due,
     };
-    Ok(commit(conn, stored, now)?.0)
+    let (entry, stored) = commit(conn, stored, now)?;
+    super::garden::record_sale_moves(conn, &stored).map_err(stock_error)?;
+    Ok(entry)
 }
 
 /// The refunds already recorded for sale `seq`.
@@ -948,7 +950,17 @@ pub fn record_refund(
         paid_cents: paid,
         change_cents: 0,
     };
-    Ok(commit(conn, stored, now)?.0)
+    let (entry, stored) = commit(conn, stored, now)?;
+    super::garden::record_sale_moves(conn, &stored).map_err(stock_error)?;
+    Ok(entry)
+}
+
+/// The stock moves of a sale failed: the whole sale is rolled back with them.
+fn stock_error(e: super::garden::GardenError) -> SalesError {
+    match e {
+        super::garden::GardenError::Sqlite(e) => SalesError::Sqlite(e),
+        other => SalesError::Invalid(format!("stock: {other}")),
+    }
 }
 
 /// Journals an abandoned cart (kind `cart_abandoned`): who abandoned it and a summary of its
