@@ -303,10 +303,12 @@ impl Kiosk {
     /// Selling needs an open cash session, less than 24 hours old: otherwise the seller is sent
     /// to open the register, or to close the old session first.
     fn register_gate(&self, to: Screen) -> Screen {
-        if !matches!(
-            to,
-            Screen::SellCatalog | Screen::SellWeigh | Screen::SellCart | Screen::SellPay
-        ) {
+        if self.sell.training
+            || !matches!(
+                to,
+                Screen::SellCatalog | Screen::SellWeigh | Screen::SellCart | Screen::SellPay
+            )
+        {
             return to;
         }
         match cash::session_for_sale(self) {

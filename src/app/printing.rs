@@ -77,7 +77,7 @@ pub fn queue_receipt(kiosk: &Kiosk, section: &PrinterSection, seq: i64) -> Resul
     let receipt = super::receipt::receipt_for(
         &sale,
         &kiosk.config.association,
-        false,
+        kiosk.config.association.vat_franchise,
         false,
         kiosk.config.tz(),
     );

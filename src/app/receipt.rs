@@ -319,6 +319,7 @@ mod tests {
             name: "Jardin des 1000 fleurs".into(),
             address: "12 rue des Lilas, 54520 Laxou".into(),
             siret: "123 456 789 00012".into(),
+            vat_franchise: false,
         };
         let r = receipt_for(
             &sale(),

@@ -131,6 +131,9 @@ pub struct Sell {
     carts: HashMap<i64, SellerCart>,
     pub last_done: Option<Done>,
     pub last_refund: Option<Refunded>,
+    /// Training mode (an admin switches it on for a trainee): tickets are marked training on
+    /// screen, on paper and in the journal, need no cash session and count in no real total.
+    pub training: bool,
 }
 
 impl Default for Sell {
@@ -140,6 +143,7 @@ impl Default for Sell {
             carts: HashMap::new(),
             last_done: None,
             last_refund: None,
+            training: false,
         }
     }
 }
@@ -526,7 +530,12 @@ fn ticket_context(
         }
     }
     close_ended_periods(kiosk)?;
-    let cash_session = super::cash::session_for_sale(kiosk)?;
+    // Training tickets stay out of the real drawer.
+    let cash_session = if kiosk.sell.training {
+        None
+    } else {
+        Some(super::cash::session_for_sale(kiosk)?)
+    };
     let cashier_name = kiosk
         .session
         .current()
@@ -535,8 +544,8 @@ fn ticket_context(
     let ctx = crate::store::sales::SaleContext {
         cashier_id: me,
         cashier_name,
-        cash_session: Some(cash_session),
-        training: false,
+        cash_session,
+        training: kiosk.sell.training,
     };
     Ok((ctx, now))
 }

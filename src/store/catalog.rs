@@ -182,3 +182,128 @@ pub fn active_plots(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
+
+/// Every product, retired ones too, in display order (for the catalogue admin).
+pub fn all_products(conn: &Connection) -> rusqlite::Result<Vec<Product>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products p JOIN categories c ON c.id = p.category_id
+         ORDER BY p.active DESC, c.position, p.position, p.id"
+    ))?;
+    let rows = stmt.query_map([], product_from_row)?;
+    rows.collect()
+}
+
+/// What an admin may change on a product. The short code stays: lot numbers carry it.
+#[derive(Debug, Clone)]
+pub struct ProductChange<'a> {
+    pub name: &'a str,
+    pub category: &'a str,
+    pub icon: &'a str,
+    pub pricing: Pricing,
+    pub price_cents: i64,
+    pub avg_weight_g: Option<i64>,
+    pub vat_bp: i64,
+    pub origin: &'a str,
+}
+
+/// Changes a product. A new price or VAT rate is added to the price history with `now_utc`;
+/// the old rows stay. Returns whether the price or rate changed.
+pub fn update_product(
+    conn: &Connection,
+    id: i64,
+    c: &ProductChange,
+    now_utc: &str,
+) -> rusqlite::Result<bool> {
+    ensure_categories(conn)?;
+    let (old_price, old_vat): (i64, i64) = conn.query_row(
+        "SELECT price_cents, vat_bp FROM products WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let category_id: i64 = conn.query_row(
+        "SELECT id FROM categories WHERE code = ?1",
+        [c.category],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "UPDATE products SET name = ?2, category_id = ?3, icon = ?4, pricing = ?5,
+                price_cents = ?6, avg_weight_g = ?7, vat_bp = ?8, origin = ?9
+         WHERE id = ?1",
+        params![
+            id,
+            c.name.trim(),
+            category_id,
+            c.icon,
+            c.pricing.as_str(),
+            c.price_cents,
+            c.avg_weight_g,
+            c.vat_bp,
+            c.origin.trim()
+        ],
+    )?;
+    let repriced = old_price != c.price_cents || old_vat != c.vat_bp;
+    if repriced {
+        conn.execute(
+            "INSERT INTO product_prices (product_id, price_cents, vat_bp, since_utc)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, c.price_cents, c.vat_bp, now_utc],
+        )?;
+    }
+    Ok(repriced)
+}
+
+/// Retires (false) or brings back (true) a product. Products are never deleted once sold.
+pub fn set_product_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE products SET active = ?2 WHERE id = ?1",
+        params![id, active],
+    )?;
+    Ok(())
+}
+
+/// A price a product has had: cents, VAT rate, since when (RFC 3339 UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricePoint {
+    pub price_cents: i64,
+    pub vat_bp: i64,
+    pub since_utc: String,
+}
+
+/// The price history of a product, newest first.
+pub fn price_history(conn: &Connection, id: i64) -> rusqlite::Result<Vec<PricePoint>> {
+    let mut stmt = conn.prepare(
+        "SELECT price_cents, vat_bp, since_utc FROM product_prices
+         WHERE product_id = ?1 ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(PricePoint {
+            price_cents: r.get(0)?,
+            vat_bp: r.get(1)?,
+            since_utc: r.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Is this short code already a product's (retired ones included)?
+pub fn short_code_taken(conn: &Connection, code: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM products WHERE short_code = ?1)",
+        [code],
+        |r| r.get(0),
+    )
+}
+
+/// Does an active product other than `except` have this name (case and accents as typed)?
+pub fn active_product_name_taken(
+    conn: &Connection,
+    name: &str,
+    except: Option<i64>,
+) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM products
+                        WHERE active = 1 AND lower(name) = lower(?1) AND id IS NOT ?2)",
+        params![name.trim(), except],
+        |r| r.get(0),
+    )
+}

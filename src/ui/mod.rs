@@ -409,6 +409,7 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
     let k = kiosk.borrow();
     let state = window.global::<AppState>();
     state.set_screen(to_slint_screen(k.screen));
+    state.set_training(k.sell.training);
     state.set_staff_name(
         k.session
             .current()

@@ -1,0 +1,322 @@
+//! Adapter of the tickets screen: the day's tickets, copies and refunds.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::{AppWindow, Shared, TicketMessage, TicketRow, TicketsAdapter};
+use crate::app::cash::CashError;
+use crate::app::sell::SellError;
+use crate::app::tickets::{self, TicketError};
+use crate::app::{self, Kiosk};
+use crate::devices::Devices;
+use crate::domain::money::format_money;
+use crate::domain::Lang;
+use crate::store::cash::MovementReason;
+
+/// Which day the list shows and which refund waits for its second tap.
+#[derive(Debug, Default)]
+struct Browsing {
+    days_back: u32,
+    confirm_refund: i64,
+    /// The cash in/out panel: open, reason (0 float top-up, 1 bank deposit), cents typed.
+    movement_open: bool,
+    movement_reason: i32,
+    movement_cents: i64,
+}
+
+thread_local! {
+    static BROWSING: Rc<RefCell<Browsing>> = Rc::new(RefCell::new(Browsing::default()));
+}
+
+fn browsing() -> Rc<RefCell<Browsing>> {
+    BROWSING.with(|b| b.clone())
+}
+
+fn lang(k: &Kiosk) -> Lang {
+    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
+}
+
+fn message_of(e: &TicketError) -> TicketMessage {
+    match e {
+        TicketError::Denied(_) => TicketMessage::NotAllowed,
+        TicketError::NoPrinter => TicketMessage::NoPrinter,
+        TicketError::ClockBehind => TicketMessage::ClockBehind,
+        TicketError::Sell(SellError::AlreadyRefunded) => TicketMessage::AlreadyRefunded,
+        TicketError::Sell(SellError::ClockBehind) => TicketMessage::ClockBehind,
+        TicketError::Sell(SellError::Denied(_)) => TicketMessage::NotAllowed,
+        TicketError::Sell(SellError::Cash(CashError::NoSession))
+        | TicketError::Sell(SellError::Cash(CashError::SessionTooOld { .. })) => {
+            TicketMessage::NoSession
+        }
+        _ => TicketMessage::Failed,
+    }
+}
+
+fn movement_message(e: &CashError) -> TicketMessage {
+    match e {
+        CashError::NotAllowed(_) => TicketMessage::NotAllowed,
+        CashError::NoSession | CashError::SessionTooOld { .. } => TicketMessage::NoSession,
+        CashError::BadAmount(_) => TicketMessage::BadAmount,
+        CashError::ClockBehind => TicketMessage::ClockBehind,
+        _ => TicketMessage::Failed,
+    }
+}
+
+/// Opening the screen starts on today with no message.
+pub(super) fn reset(window: &AppWindow) {
+    *browsing().borrow_mut() = Browsing::default();
+    window
+        .global::<TicketsAdapter>()
+        .set_message(TicketMessage::None);
+}
+
+/// Screenshots: the latest day with tickets, within two weeks.
+pub(super) fn show_latest_day(kiosk: &Kiosk) {
+    let days = (0..14u32)
+        .find(|&d| tickets::day(kiosk, d).is_ok_and(|t| !t.is_empty()))
+        .unwrap_or(0);
+    *browsing().borrow_mut() = Browsing {
+        days_back: days,
+        ..Browsing::default()
+    };
+}
+
+pub(super) fn wire(
+    window: &AppWindow,
+    kiosk: &Shared,
+    devices: &Rc<RefCell<Devices>>,
+    idle: &Rc<slint::Timer>,
+) {
+    let a = window.global::<TicketsAdapter>();
+    let day_step = |delta: i64| {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        move || {
+            let Some(w) = weak.upgrade() else { return };
+            {
+                let b = browsing();
+                let mut b = b.borrow_mut();
+                let days =
+                    (i64::from(b.days_back) + delta).clamp(0, i64::from(tickets::MAX_DAYS_BACK));
+                b.days_back = days as u32;
+                b.confirm_refund = 0;
+            }
+            w.global::<TicketsAdapter>()
+                .set_message(TicketMessage::None);
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        }
+    };
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_open(move || {
+            let Some(w) = weak.upgrade() else { return };
+            reset(&w);
+            k.borrow_mut().navigate(app::Screen::SellTickets);
+            super::touched(&w, &k, &idle);
+            super::refresh(&w, &k);
+        });
+    }
+    // The cash in/out panel.
+    let on_movement = |f: fn(&mut Browsing, &str)| {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        move |arg: slint::SharedString| {
+            let Some(w) = weak.upgrade() else { return };
+            f(&mut browsing().borrow_mut(), arg.as_str());
+            w.global::<TicketsAdapter>()
+                .set_message(TicketMessage::None);
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        }
+    };
+    let open = on_movement(|b, _| {
+        b.movement_open = true;
+        b.movement_reason = 0;
+        b.movement_cents = 0;
+    });
+    a.on_open_movement(move || open("".into()));
+    let cancel = on_movement(|b, _| b.movement_open = false);
+    a.on_movement_cancel(move || cancel("".into()));
+    let choose = on_movement(|b, r| b.movement_reason = r.parse().unwrap_or(0));
+    a.on_movement_reason_chosen(move |r| choose(r.to_string().into()));
+    a.on_movement_digit(on_movement(|b, d| {
+        if let Some(x) = d.chars().next().and_then(|c| c.to_digit(10)) {
+            let c = b.movement_cents * 10 + i64::from(x);
+            if c <= 9_999_999 {
+                b.movement_cents = c;
+            }
+        }
+    }));
+    let erase = on_movement(|b, _| b.movement_cents /= 10);
+    a.on_movement_erase(move || erase("".into()));
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_movement_confirm(move || {
+            let Some(w) = weak.upgrade() else { return };
+            let (reason, cents) = {
+                let b = browsing();
+                let b = b.borrow();
+                (b.movement_reason, b.movement_cents)
+            };
+            let a = w.global::<TicketsAdapter>();
+            let result = if cents <= 0 {
+                Err(CashError::BadAmount("zero".into()))
+            } else if reason == 1 {
+                crate::app::cash::movement(&mut k.borrow_mut(), -cents, MovementReason::BankDeposit)
+            } else {
+                crate::app::cash::movement(&mut k.borrow_mut(), cents, MovementReason::FloatTopUp)
+            };
+            match result {
+                Ok(_) => {
+                    browsing().borrow_mut().movement_open = false;
+                    let signed = if reason == 1 { -cents } else { cents };
+                    a.set_message_amount(format_money(signed, lang(&k.borrow())).into());
+                    a.set_message(TicketMessage::Moved);
+                }
+                Err(e) => a.set_message(movement_message(&e)),
+            }
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        });
+    }
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_toggle_training(move || {
+            let Some(w) = weak.upgrade() else { return };
+            let on = !k.borrow().sell.training;
+            let result = tickets::set_training(&mut k.borrow_mut(), on);
+            w.global::<TicketsAdapter>().set_message(match &result {
+                Ok(()) => TicketMessage::None,
+                Err(e) => message_of(e),
+            });
+            super::touched(&w, &k, &idle);
+            super::refresh(&w, &k);
+        });
+    }
+    a.on_previous_day(day_step(1));
+    a.on_next_day(day_step(-1));
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_back(move || {
+            let Some(w) = weak.upgrade() else { return };
+            k.borrow_mut().navigate(app::Screen::SellCatalog);
+            super::touched(&w, &k, &idle);
+            super::refresh(&w, &k);
+        });
+    }
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let d = devices.clone();
+        let idle = idle.clone();
+        a.on_reprint(move |seq| {
+            let Some(w) = weak.upgrade() else { return };
+            let seq = i64::from(seq);
+            let result = {
+                let dev = d.borrow();
+                tickets::reprint(&mut k.borrow_mut(), dev.printer_section(), seq)
+            };
+            if result.is_ok() {
+                d.borrow().wake_printer();
+            }
+            browsing().borrow_mut().confirm_refund = 0;
+            let a = w.global::<TicketsAdapter>();
+            a.set_message_ticket(seq as i32);
+            a.set_message(match &result {
+                Ok(_) => TicketMessage::Reprinted,
+                Err(e) => message_of(e),
+            });
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        });
+    }
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_refund(move |seq| {
+            let Some(w) = weak.upgrade() else { return };
+            let seq = i64::from(seq);
+            let b = browsing();
+            // The first tap asks for confirmation; the second refunds.
+            if b.borrow().confirm_refund != seq {
+                b.borrow_mut().confirm_refund = seq;
+                w.global::<TicketsAdapter>()
+                    .set_message(TicketMessage::None);
+                super::touched(&w, &k, &idle);
+                refresh(&w, &k.borrow());
+                return;
+            }
+            b.borrow_mut().confirm_refund = 0;
+            let result = tickets::refund(&mut k.borrow_mut(), seq);
+            let a = w.global::<TicketsAdapter>();
+            match &result {
+                Ok(r) => {
+                    a.set_message_ticket(r.seq as i32);
+                    a.set_message_amount(format_money(r.amount, lang(&k.borrow())).into());
+                    a.set_message(TicketMessage::Refunded);
+                }
+                Err(e) => {
+                    a.set_message_ticket(seq as i32);
+                    a.set_message(message_of(e));
+                }
+            }
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        });
+    }
+}
+
+/// Fills the day's list.
+pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
+    let b = browsing();
+    let b = b.borrow();
+    let a = window.global::<TicketsAdapter>();
+    let l = lang(kiosk);
+    let tz = kiosk.config.tz();
+    let list = tickets::day(kiosk, b.days_back).unwrap_or_default();
+    let rows: Vec<TicketRow> = list
+        .into_iter()
+        .map(|t| {
+            let time = chrono::DateTime::parse_from_rfc3339(&t.time_utc)
+                .map(|x| x.with_timezone(&tz).format("%H:%M").to_string())
+                .unwrap_or_default();
+            TicketRow {
+                seq: t.seq as i32,
+                time: time.into(),
+                cashier: t.cashier_name.as_str().into(),
+                total: format_money(t.total_cents, l).into(),
+                refund: t.refund,
+                refund_of: t.refund_of.unwrap_or(0) as i32,
+                fully_refunded: !t.refund && t.total_cents + t.refunded_cents <= 0,
+                partly_refunded: !t.refund && t.refunded_cents < 0,
+                training: t.training,
+                reprints: t.reprints as i32,
+            }
+        })
+        .collect();
+    a.set_tickets(ModelRc::new(VecModel::from(rows)));
+    let day = kiosk.clock.now().with_timezone(&tz).date_naive()
+        - chrono::Duration::days(i64::from(b.days_back));
+    a.set_day(day.format("%d/%m/%Y").to_string().into());
+    a.set_is_today(b.days_back == 0);
+    a.set_can_go_back(b.days_back < tickets::MAX_DAYS_BACK);
+    a.set_confirm_refund(b.confirm_refund as i32);
+    a.set_training(kiosk.sell.training);
+    a.set_movement_open(b.movement_open);
+    a.set_movement_reason(b.movement_reason);
+    a.set_movement_amount(format_money(b.movement_cents, l).into());
+}

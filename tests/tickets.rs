@@ -1,0 +1,351 @@
+//! The tickets screen: browsing the register's days, a copy printed as DUPLICATA and journaled
+//! before it prints, the refund of an earlier sale with a confirming second tap, and the
+//! refusals (no printer, refunded twice, clock behind) that record nothing.
+
+use chrono::{TimeZone, Utc};
+use comptoir::app::{tickets, Clock, Kiosk, RunMode};
+use comptoir::config::Config;
+use comptoir::store::{journal, people};
+use comptoir::ui::{Screen, Ui};
+use comptoir_hardware::config::PrinterSection;
+use comptoir_hardware::printer::decode::{EscPosDecoder, Event};
+use comptoir_hardware::printer::Mode;
+
+use crate::common::{by_id, label, screen, tap};
+
+fn start() -> Ui {
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    let admin = people::all_staff(store.conn()).unwrap()[0].id;
+    comptoir::store::cash::open_session(
+        store.conn(),
+        admin,
+        5000,
+        Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    kiosk.language = "fr".into();
+    Ui::new(kiosk).unwrap()
+}
+
+fn sign_in_seller(ui: &Ui) {
+    tap(ui, "area-sell");
+    let id = {
+        let k = ui.kiosk.borrow();
+        people::all_staff(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name == "Amina")
+            .unwrap()
+            .id
+    };
+    tap(ui, &format!("staff-{id}"));
+    for d in "1111".chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "key-ok");
+    assert_eq!(screen(ui), Screen::SellCatalog);
+}
+
+fn count(ui: &Ui, sql: &str) -> i64 {
+    ui.kiosk
+        .borrow()
+        .store
+        .conn()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Goes back day by day to the latest day with tickets; returns its newest sale's number.
+fn latest_sale_shown(ui: &Ui) -> i64 {
+    for _ in 0..10 {
+        let k = ui.kiosk.borrow();
+        let last_sale: Option<i64> = k
+            .store
+            .conn()
+            .query_row("SELECT max(seq) FROM sales WHERE kind = 'sale'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        drop(k);
+        let seq = last_sale.unwrap();
+        if by_id(ui, &format!("ticket-number-{seq}")).is_some() {
+            return seq;
+        }
+        tap(ui, "tickets-previous");
+    }
+    panic!("no day with tickets within 10 days");
+}
+
+#[test]
+fn a_seller_browses_days_and_refunds_an_earlier_sale_with_a_second_tap() {
+    let ui = start();
+    sign_in_seller(&ui);
+    tap(&ui, "catalog-tickets");
+    assert_eq!(screen(&ui), Screen::SellTickets);
+    assert_eq!(label(&ui, "tickets-day"), "Aujourd'hui");
+    assert!(
+        by_id(&ui, "tickets-empty").is_some(),
+        "nothing sold yet today"
+    );
+
+    let seq = latest_sale_shown(&ui);
+    assert_ne!(label(&ui, "tickets-day"), "Aujourd'hui");
+    let journal_before = count(&ui, "SELECT count(*) FROM journal");
+
+    // The first tap only asks for confirmation.
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    assert_eq!(label(&ui, &format!("ticket-refund-{seq}")), "Confirmer");
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
+
+    // The second refunds: a new ticket referencing the sale.
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    let refund: (i64, i64) = ui
+        .kiosk
+        .borrow()
+        .store
+        .conn()
+        .query_row(
+            "SELECT seq, total_cents FROM sales WHERE refund_of = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(refund.1 < 0);
+    let message = label(&ui, "tickets-message").replace('\u{a0}', " ");
+    assert!(
+        message.starts_with(&format!(
+            "Remboursement enregistré, ticket {} : rendez ",
+            refund.0
+        )),
+        "{message}"
+    );
+    // The refund is today's: the list of that earlier day shows the sale refunded.
+    assert_eq!(label(&ui, &format!("ticket-status-{seq}")), "remboursé");
+    assert!(by_id(&ui, &format!("ticket-refund-{seq}")).is_none());
+
+    // Back to today: the refund is there, and refunding again is refused.
+    for _ in 0..10 {
+        if label(&ui, "tickets-day") == "Aujourd'hui" {
+            break;
+        }
+        tap(&ui, "tickets-next");
+    }
+    assert_eq!(
+        label(&ui, &format!("ticket-status-{}", refund.0)),
+        format!("remboursement du n° {seq}")
+    );
+    let again = tickets::refund(&mut ui.kiosk.borrow_mut(), seq);
+    assert!(
+        matches!(
+            again,
+            Err(tickets::TicketError::Sell(
+                comptoir::app::sell::SellError::AlreadyRefunded
+            ))
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        count(
+            &ui,
+            &format!("SELECT count(*) FROM sales WHERE refund_of = {seq}")
+        ),
+        1,
+        "one refund only"
+    );
+}
+
+#[test]
+fn a_copy_is_journaled_then_printed_as_duplicata() {
+    let ui = start();
+    sign_in_seller(&ui);
+    tap(&ui, "catalog-tickets");
+    let seq = latest_sale_shown(&ui);
+
+    // Without a printer: a clear message and no journal entry.
+    let journal_before = count(&ui, "SELECT count(*) FROM journal");
+    tap(&ui, &format!("ticket-reprint-{seq}"));
+    assert_eq!(
+        label(&ui, "tickets-message"),
+        "Aucune imprimante n'est configurée."
+    );
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
+
+    // With one: the reprint entry, then the copy in the print queue.
+    let section = PrinterSection {
+        port: "/dev/null".into(),
+        mode: Some(Mode::Text),
+        width_dots: 576,
+        baud: None,
+        drawer: false,
+    };
+    let entry = tickets::reprint(&mut ui.kiosk.borrow_mut(), Some(&section), seq).unwrap();
+    assert_eq!(entry, journal_before + 1);
+    {
+        let k = ui.kiosk.borrow();
+        let e = journal::entry(k.store.conn(), entry).unwrap().unwrap();
+        assert_eq!(e.kind, "reprint");
+        assert!(
+            e.payload.contains(&format!("\"of_seq\":{seq}")),
+            "{}",
+            e.payload
+        );
+        assert_eq!(tickets::reprints(&k, seq).unwrap(), 1);
+        let (_, what, bytes) = comptoir::store::print_queue::next(k.store.conn())
+            .unwrap()
+            .unwrap();
+        assert_eq!(what, format!("duplicata {seq}"));
+        let mut decoder = EscPosDecoder::new();
+        let mut text = String::new();
+        for ev in decoder.push(&bytes) {
+            if let Event::Job(job) = ev {
+                text.push_str(&job.text());
+            }
+        }
+        if let Some(job) = decoder.flush() {
+            text.push_str(&job.text());
+        }
+        assert!(text.contains("DUPLICATA"), "{text}");
+        assert!(text.contains(&format!("Ticket n° {seq}")), "{text}");
+        let report = journal::verify(k.store.conn()).expect("the chain still verifies");
+        assert_eq!(report.last_seq, entry);
+    }
+    // The list says how many copies were printed.
+    tap(&ui, "tickets-next");
+    tap(&ui, "tickets-previous");
+    assert_eq!(
+        label(&ui, &format!("ticket-status-{seq}")),
+        "copies imprimées : 1"
+    );
+
+    // A clock behind the journal refuses the copy and records nothing.
+    ui.kiosk.borrow_mut().clock = Clock::manual(Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).unwrap());
+    let journal_now = count(&ui, "SELECT count(*) FROM journal");
+    let behind = tickets::reprint(&mut ui.kiosk.borrow_mut(), Some(&section), seq);
+    assert!(
+        matches!(behind, Err(tickets::TicketError::ClockBehind)),
+        "{behind:?}"
+    );
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_now);
+    assert_eq!(count(&ui, "SELECT count(*) FROM print_queue"), 1);
+}
+
+#[test]
+fn cash_in_and_out_of_the_drawer_are_recorded_and_zero_is_refused() {
+    let ui = start();
+    sign_in_seller(&ui);
+    tap(&ui, "catalog-tickets");
+    let before = count(&ui, "SELECT count(*) FROM cash_movements");
+    let journal_before = count(&ui, "SELECT count(*) FROM journal");
+
+    // Nothing typed: refused, nothing recorded, the panel stays.
+    tap(&ui, "tickets-movement");
+    tap(&ui, "movement-bank");
+    tap(&ui, "movement-confirm");
+    assert_eq!(
+        label(&ui, "movement-message"),
+        "Tapez un montant supérieur à zéro."
+    );
+    assert_eq!(count(&ui, "SELECT count(*) FROM cash_movements"), before);
+
+    // 20 € of change brought in.
+    tap(&ui, "movement-top-up");
+    for d in "2000".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    assert_eq!(
+        label(&ui, "movement-amount").replace('\u{a0}', " "),
+        "+ 20,00 €"
+    );
+    tap(&ui, "movement-confirm");
+    assert_eq!(
+        label(&ui, "tickets-message").replace('\u{a0}', " "),
+        "Enregistré dans la caisse : 20,00 €."
+    );
+    assert_eq!(
+        count(&ui, "SELECT count(*) FROM cash_movements"),
+        before + 1
+    );
+    assert_eq!(
+        count(&ui, "SELECT count(*) FROM journal"),
+        journal_before + 1,
+        "a movement is a journal entry"
+    );
+
+    // 15 € taken to the bank: negative.
+    tap(&ui, "tickets-movement");
+    tap(&ui, "movement-bank");
+    for d in "1500".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "movement-confirm");
+    let last: i64 = count(
+        &ui,
+        "SELECT cents FROM cash_movements ORDER BY id DESC LIMIT 1",
+    );
+    assert_eq!(last, -1500);
+}
+
+#[test]
+fn training_mode_is_an_admin_switch_journaled_and_bannered() {
+    let ui = start();
+    sign_in_seller(&ui);
+    tap(&ui, "catalog-tickets");
+    // A seller cannot switch it.
+    tap(&ui, "tickets-training");
+    assert_eq!(
+        label(&ui, "tickets-message"),
+        "Votre rôle ne le permet pas."
+    );
+    assert!(!ui.kiosk.borrow().sell.training);
+    assert!(by_id(&ui, "training-banner").is_none());
+
+    // An admin can: a journal entry, the banner on every screen.
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        let admin = people::all_staff(k.store.conn()).unwrap()[0].clone();
+        k.session.assume(admin);
+    }
+    let journal_before = count(&ui, "SELECT count(*) FROM journal");
+    tap(&ui, "tickets-training");
+    assert!(ui.kiosk.borrow().sell.training);
+    assert_eq!(
+        count(
+            &ui,
+            "SELECT count(*) FROM journal WHERE kind = 'training_started'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&ui, "SELECT count(*) FROM journal"),
+        journal_before + 1
+    );
+    assert_eq!(
+        label(&ui, "training-banner"),
+        "FORMATION : rien de ce qui est vendu ne compte"
+    );
+    tap(&ui, "tickets-back");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    assert!(by_id(&ui, "training-banner").is_some());
+
+    // A real sale cannot be refunded in training mode: nothing recorded.
+    let real: i64 = count(&ui, "SELECT max(seq) FROM sales WHERE kind = 'sale'");
+    let sales_before = count(&ui, "SELECT count(*) FROM sales");
+    assert!(tickets::refund(&mut ui.kiosk.borrow_mut(), real).is_err());
+    assert_eq!(count(&ui, "SELECT count(*) FROM sales"), sales_before);
+
+    // Off again: journaled, the banner gone.
+    tap(&ui, "catalog-tickets");
+    tap(&ui, "tickets-training");
+    assert!(!ui.kiosk.borrow().sell.training);
+    assert_eq!(
+        count(
+            &ui,
+            "SELECT count(*) FROM journal WHERE kind = 'training_ended'"
+        ),
+        1
+    );
+    assert!(by_id(&ui, "training-banner").is_none());
+}
