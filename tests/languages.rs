@@ -298,3 +298,26 @@ fn resident_screens_come_back_to_the_kiosk_language_after_a_minute() {
     tap(&ui, "area-sell");
     assert_eq!(screen(&ui), Screen::Login);
 }
+
+#[test]
+fn the_on_screen_keyboard_types_turkish_and_french_names() {
+    let ui = start("tr");
+    tap(&ui, "area-admin");
+    sign_in(&ui, "Admin", "1234");
+    tap(&ui, "staff-add");
+    // One name a line: İlkay, Şükrü, Çağı, Élodie ("accents" switches the letter rows).
+    let keys = "accents İ accents l k a y space
+        shift accents ş ü accents k r accents ü space
+        shift ç accents a accents ğ ı space
+        shift é accents l o d i e";
+    for key in keys.split_whitespace() {
+        tap(&ui, &format!("kb-{key}"));
+    }
+    assert_eq!(
+        by_id(&ui, "field-name")
+            .unwrap()
+            .accessible_value()
+            .unwrap(),
+        "İlkay Şükrü Çağı Élodie"
+    );
+}
