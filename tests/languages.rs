@@ -321,3 +321,45 @@ fn the_on_screen_keyboard_types_turkish_and_french_names() {
         "İlkay Şükrü Çağı Élodie"
     );
 }
+
+#[test]
+fn a_residents_card_brings_their_language_until_idle() {
+    use comptoir::store::compost as residents;
+    let ui = start("fr");
+    tap(&ui, "area-compost");
+    assert_eq!(label(&ui, "compost-scan-title"), "Scannez votre carte");
+    let (nickname, payload) = {
+        let k = ui.kiosk.borrow();
+        let r = residents::residents(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|r| r.language == "tr" && r.nickname.is_some() && r.anonymised_utc.is_none())
+            .expect("a Turkish-speaking resident in the demo data");
+        let token = residents::current_token(k.store.conn(), r.id)
+            .unwrap()
+            .unwrap();
+        let payload =
+            comptoir_hardware::cards::CardPayload::from_token(people::token_bytes(&token).unwrap())
+                .encode();
+        (r.nickname.unwrap(), payload)
+    };
+    // The card through the keyboard-wedge reader: the greeting, in Turkish.
+    ui.window
+        .global::<AppState>()
+        .invoke_key_typed(format!("{payload}\n").into());
+    assert_eq!(screen(&ui), Screen::CompostWeigh);
+    assert_eq!(language(&ui), "tr");
+    assert_eq!(
+        label(&ui, "compost-greeting"),
+        format!("Merhaba {nickname}!")
+    );
+    // The resident chooses what they brought, then walks away: a minute later the composter's
+    // idle screen is back, in French.
+    tap(&ui, "kind-kitchen");
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(
+        lockdown::RESIDENT_IDLE_SECONDS + 1,
+    ));
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert_eq!(language(&ui), "fr");
+    assert_eq!(label(&ui, "compost-scan-title"), "Scannez votre carte");
+}
