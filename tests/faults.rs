@@ -6,7 +6,7 @@
 //! queued receipts print once the printer is back.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
@@ -87,7 +87,8 @@ fn kiosk_with(dir: &Path, db: &Path, store: comptoir::store::Store, toml: &str) 
         config.scanner.as_ref(),
         db,
     );
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    // A week after the seeded days: the journal's last entry is behind the clock.
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
     let mut kiosk = Kiosk::new(store, config, RunMode::Live, clock);
     kiosk.language = "en".into();
     Ui::with_devices(kiosk, devices).unwrap()
@@ -118,7 +119,7 @@ fn cart_lines(ui: &Ui) -> usize {
     k.sell.cart_of(me).cart.lines().len()
 }
 
-fn s(p: &PathBuf) -> String {
+fn s(p: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 

@@ -464,7 +464,8 @@ mod tests {
         assert_eq!(startup_checks(conn), Ok(3));
         conn.execute_batch(
             "DROP TRIGGER journal_no_update;
-             UPDATE journal SET hash = replace(hash, substr(hash, 1, 1), 'x') WHERE seq = 3;",
+             UPDATE journal SET hash = (CASE substr(hash, 1, 1) WHEN '0' THEN '1' ELSE '0' END)
+                 || substr(hash, 2) WHERE seq = 3;",
         )
         .unwrap();
         let f = startup_checks(conn).unwrap_err();

@@ -8,7 +8,7 @@
 //! The database is seeded once through `demo::seed` (the same code path as `comptoir demo
 //! seed`: sales, harvests, losses and counts) and kept in Cargo's target tmp dir.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -48,12 +48,15 @@ fn cached_db() -> PathBuf {
     )
     .unwrap();
     drop(store);
-    eprintln!("seeded {DAYS} days in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {DAYS} days in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     std::fs::rename(&building, &path).unwrap();
     path
 }
 
-fn kiosk(path: &PathBuf) -> Kiosk {
+fn kiosk(path: &Path) -> Kiosk {
     let store = Store::open(path, Access::ReadOnly).unwrap();
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
     let mut k = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
@@ -77,9 +80,7 @@ fn bench(c: &mut Criterion) {
             .unwrap();
         eprintln!("{n} stock moves");
     }
-    let tomatoes = comptoir::store::catalog::active_products(k.store.conn())
-        .unwrap()[0]
-        .id;
+    let tomatoes = comptoir::store::catalog::active_products(k.store.conn()).unwrap()[0].id;
     let mut g = c.benchmark_group("garden");
     g.sample_size(20);
     g.bench_function("stock view", |b| {
