@@ -8,9 +8,6 @@ use comptoir::config::Config;
 use comptoir::store::catalog;
 use comptoir::store::people;
 use comptoir::ui::{AdminProductsAdapter, Screen, Ui};
-use comptoir_hardware::config::PrinterSection;
-use comptoir_hardware::printer::decode::{EscPosDecoder, Event};
-use comptoir_hardware::printer::Mode;
 
 use slint::{ComponentHandle, Model};
 
@@ -212,13 +209,7 @@ fn price_signs_need_a_printer_and_sellers_cannot_open_the_catalogue() {
 #[test]
 fn price_signs_print_name_price_per_unit_and_origin() {
     let ui = start();
-    let section = PrinterSection {
-        port: "/dev/null".into(),
-        mode: Some(Mode::Text),
-        width_dots: 576,
-        baud: None,
-        drawer: false,
-    };
+    let section = crate::common::text_printer();
     let k = ui.kiosk.borrow();
     let active = catalog::active_products(k.store.conn()).unwrap();
     let n = products::queue_price_signs(&k, Some(&section), &[]).unwrap();
@@ -227,16 +218,7 @@ fn price_signs_print_name_price_per_unit_and_origin() {
         .unwrap()
         .unwrap();
     assert!(what.starts_with("sign "), "{what}");
-    let mut decoder = EscPosDecoder::new();
-    let mut text = String::new();
-    for e in decoder.push(&bytes) {
-        if let Event::Job(job) = e {
-            text.push_str(&job.text());
-        }
-    }
-    if let Some(job) = decoder.flush() {
-        text.push_str(&job.text());
-    }
+    let text = crate::common::printed_text(&bytes);
     let first = &active[0];
     assert!(text.contains(&first.name), "{text}");
     assert!(text.contains("le kg"), "{text}");

@@ -7,9 +7,6 @@ use comptoir::app::{tickets, Clock, Kiosk, RunMode};
 use comptoir::config::Config;
 use comptoir::store::{journal, people};
 use comptoir::ui::{Screen, Ui};
-use comptoir_hardware::config::PrinterSection;
-use comptoir_hardware::printer::decode::{EscPosDecoder, Event};
-use comptoir_hardware::printer::Mode;
 
 use crate::common::{by_id, label, screen, tap};
 
@@ -174,13 +171,7 @@ fn a_copy_is_journaled_then_printed_as_duplicata() {
     assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
 
     // With one: the reprint entry, then the copy in the print queue.
-    let section = PrinterSection {
-        port: "/dev/null".into(),
-        mode: Some(Mode::Text),
-        width_dots: 576,
-        baud: None,
-        drawer: false,
-    };
+    let section = crate::common::text_printer();
     let entry = tickets::reprint(&mut ui.kiosk.borrow_mut(), Some(&section), seq).unwrap();
     assert_eq!(entry, journal_before + 1);
     {
@@ -197,16 +188,7 @@ fn a_copy_is_journaled_then_printed_as_duplicata() {
             .unwrap()
             .unwrap();
         assert_eq!(what, format!("duplicata {seq}"));
-        let mut decoder = EscPosDecoder::new();
-        let mut text = String::new();
-        for ev in decoder.push(&bytes) {
-            if let Event::Job(job) = ev {
-                text.push_str(&job.text());
-            }
-        }
-        if let Some(job) = decoder.flush() {
-            text.push_str(&job.text());
-        }
+        let text = crate::common::printed_text(&bytes);
         assert!(text.contains("DUPLICATA"), "{text}");
         assert!(text.contains(&format!("Ticket n° {seq}")), "{text}");
         let report = journal::verify(k.store.conn()).expect("the chain still verifies");

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+use super::views_adapter::pricing_kind;
 use super::{
     AdminProductsAdapter, AppWindow, PricingKind, ProductField, ProductMessage, ProductRow, Shared,
 };
@@ -39,14 +40,6 @@ impl Default for Editor {
 
 fn lang(k: &Kiosk) -> Lang {
     Lang::from_code(&k.language).unwrap_or(Lang::Fr)
-}
-
-fn pricing_kind(p: Pricing) -> PricingKind {
-    match p {
-        Pricing::PerKg => PricingKind::PerKg,
-        Pricing::PerPiece => PricingKind::PerPiece,
-        Pricing::PerBunch => PricingKind::PerBunch,
-    }
 }
 
 fn pricing_of(k: PricingKind) -> Pricing {

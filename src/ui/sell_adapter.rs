@@ -5,7 +5,8 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::{AppWindow, CartLine, PayMethod, PaymentRow, PricingKind, SellFlowAdapter, Shared};
+use super::views_adapter::pricing_kind;
+use super::{AppWindow, CartLine, PayMethod, PaymentRow, SellFlowAdapter, Shared};
 use crate::app::devices::ScaleView;
 use crate::app::sell::{self, SellError};
 use crate::app::{Kiosk, Screen};
@@ -229,14 +230,6 @@ pub(super) fn wire(
             }
             super::touched(&w, &kiosk, &idle);
         });
-    }
-}
-
-fn pricing_kind(p: Pricing) -> PricingKind {
-    match p {
-        Pricing::PerKg => PricingKind::PerKg,
-        Pricing::PerPiece => PricingKind::PerPiece,
-        Pricing::PerBunch => PricingKind::PerBunch,
     }
 }
 

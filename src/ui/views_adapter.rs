@@ -11,7 +11,8 @@ use crate::app::{catalog, Kiosk};
 use crate::domain::Lang;
 use crate::store::catalog::Pricing;
 
-fn pricing_kind(p: Pricing) -> PricingKind {
+/// How the UI names a pricing mode (shared by the sell and catalogue adapters).
+pub(super) fn pricing_kind(p: Pricing) -> PricingKind {
     match p {
         Pricing::PerKg => PricingKind::PerKg,
         Pricing::PerPiece => PricingKind::PerPiece,

@@ -69,3 +69,30 @@ pub fn seeded_db(days: u32) -> (tempfile::TempDir, PathBuf, Store) {
     comptoir::demo::seed(&mut store, &options).unwrap();
     (dir, db, store)
 }
+
+/// A text-mode printer section for tests that queue jobs without a device.
+pub fn text_printer() -> comptoir_hardware::config::PrinterSection {
+    comptoir_hardware::config::PrinterSection {
+        port: "/dev/null".into(),
+        mode: Some(comptoir_hardware::printer::Mode::Text),
+        width_dots: 576,
+        baud: None,
+        drawer: false,
+    }
+}
+
+/// The text of the ESC/POS jobs in `bytes`, as the printer simulator decodes them.
+pub fn printed_text(bytes: &[u8]) -> String {
+    use comptoir_hardware::printer::decode::{EscPosDecoder, Event};
+    let mut decoder = EscPosDecoder::new();
+    let mut text = String::new();
+    for e in decoder.push(bytes) {
+        if let Event::Job(job) = e {
+            text.push_str(&job.text());
+        }
+    }
+    if let Some(job) = decoder.flush() {
+        text.push_str(&job.text());
+    }
+    text
+}
