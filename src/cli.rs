@@ -235,12 +235,15 @@ pub struct ScreenshotArgs {
 pub enum ScreenArg {
     List,
     Screen(app::Screen),
+    /// A state of a screen (`crate::ui::screenshot::STATES`).
+    State(&'static str),
 }
 
 fn screen_names() -> String {
     app::Screen::ALL
         .iter()
         .map(|s| s.name())
+        .chain(crate::ui::screenshot::STATES.iter().map(|s| s.0))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -248,6 +251,9 @@ fn screen_names() -> String {
 fn parse_screen(s: &str) -> Result<ScreenArg, String> {
     if s == "list" {
         return Ok(ScreenArg::List);
+    }
+    if let Some((name, _)) = crate::ui::screenshot::STATES.iter().find(|t| t.0 == s) {
+        return Ok(ScreenArg::State(name));
     }
     app::Screen::from_name(s)
         .map(ScreenArg::Screen)
@@ -559,19 +565,16 @@ pub fn screenshot_instant() -> chrono::DateTime<Utc> {
 }
 
 fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
-    let screen = match a.screen {
+    let (screen, state) = match a.screen {
         ScreenArg::List => {
-            println!(
-                "{}",
-                app::Screen::ALL
-                    .iter()
-                    .map(|s| s.name())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
+            println!("{}", screen_names().replace(", ", "\n"));
             return ExitCode::SUCCESS;
         }
-        ScreenArg::Screen(s) => s,
+        ScreenArg::Screen(s) => (s, None),
+        ScreenArg::State(name) => match crate::ui::screenshot::state_screen(name) {
+            Some(s) => (s, Some(name)),
+            None => return ExitCode::from(EXIT_USAGE),
+        },
     };
     let Some(out) = &a.out else {
         eprintln!("comptoir: screenshot needs --out FILE.png");
@@ -609,10 +612,20 @@ fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
             }
         },
     };
-    let config = Config::default();
+    // Only an explicit --config changes the images (the machine's own config does not).
+    let config = match cli.config.as_deref().map(Config::load).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
     let lang = language(cli, &config);
     let mut kiosk = Kiosk::new(store, config, mode, Clock::manual(screenshot_instant()));
     kiosk.language = lang;
+    if let Some(name) = state {
+        crate::ui::screenshot::stage_state(&mut kiosk, name);
+    }
     let renderer = match crate::ui::screenshot::Renderer::install() {
         Ok(r) => r,
         Err(e) => {
@@ -639,7 +652,13 @@ fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
         eprintln!("comptoir: --out {}: {e}", out.display());
         return ExitCode::from(EXIT_USAGE);
     }
-    println!("wrote {} {}x{} {}", screen.name(), w, h, out.display());
+    println!(
+        "wrote {} {}x{} {}",
+        state.unwrap_or(screen.name()),
+        w,
+        h,
+        out.display()
+    );
     if std::env::var_os("COMPTOIR_REPORT_PEAK_RSS").is_some() {
         // For the memory benchmark: this process's own peak (VmHWM starts afresh at exec, so
         // the pages of a parent that forked us are not counted).
@@ -936,13 +955,7 @@ fn receipt(cli: &Cli, a: &ReceiptArgs) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let document = app::receipt::receipt_for(
-        &sale,
-        &config.association,
-        config.association.vat_franchise,
-        true,
-        config.tz(),
-    );
+    let document = app::receipt::receipt_for(&sale, &config, true);
     let paper = config
         .printer
         .as_ref()

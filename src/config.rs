@@ -38,11 +38,73 @@ pub struct Config {
     /// Compost deposits and credits.
     #[serde(default)]
     pub compost: CompostSection,
+    /// The garden lead's tools.
+    #[serde(default)]
+    pub garden: GardenSection,
+    /// Weighing and receipts at the stall.
+    #[serde(default)]
+    pub selling: SellingSection,
 }
 
+/// `[selling]`: whether the scale counts as legal-for-trade, the container tares Comptoir may
+/// subtract when it does not, who may type a weight when the scale is broken, and whether every
+/// receipt is printed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SellingSection {
+    /// The scale is a verified weighing instrument used for trade (the usual case): only the
+    /// scale's own tare counts, and container presets are refused.
+    pub legal_for_trade: bool,
+    /// Container presets (grams) offered on the weighing screen; only when `legal_for_trade`
+    /// is false. Screens and receipts then say "Données métrologiques non certifiées".
+    pub container_tares_g: Vec<i64>,
+    /// Roles that may type a weight by hand when the scale is broken: `seller`, `garden_lead`,
+    /// `admin`. Empty: nobody. The line and the receipt say "pesée manuelle".
+    pub manual_weight_roles: Vec<String>,
+    /// Print the receipt of every sale without asking. French law (since 1 August 2023) gives
+    /// receipts on request only, except tickets printed by weighing instruments: set this only
+    /// where that exemption applies.
+    pub print_every_receipt: bool,
+}
+
+impl Default for SellingSection {
+    fn default() -> Self {
+        SellingSection {
+            legal_for_trade: true,
+            container_tares_g: Vec::new(),
+            manual_weight_roles: Vec::new(),
+            print_every_receipt: false,
+        }
+    }
+}
+
+/// Most container presets on the weighing screen.
+pub const MAX_CONTAINER_TARES: usize = 4;
+
+/// `[garden]`: the crate tares offered when a harvest is weighed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GardenSection {
+    /// The crates' weights (grams), in the order of their buttons on the harvest screen; `0`
+    /// is "no crate". A harvest is not a sale: the chosen tare is taken off in software.
+    pub crate_tares_g: Vec<i64>,
+}
+
+impl Default for GardenSection {
+    fn default() -> Self {
+        GardenSection {
+            crate_tares_g: vec![0, 450, 1_000, 1_800],
+        }
+    }
+}
+
+/// Most crate tares on the harvest screen.
+pub const MAX_CRATE_TARES: usize = 6;
+
 /// `[compost]`: how deposits earn credits, how much of a ticket credits may pay, the CO₂e
-/// factor, the limits of one deposit, and how long an inactive resident keeps their details.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// factor, the limits of one deposit, how long an inactive resident keeps their details, and
+/// the weekly hours of the compost-only mode.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CompostSection {
     /// Credits earned per kilogram deposited, in cents.
@@ -58,6 +120,10 @@ pub struct CompostSection {
     pub deposit_max_g: i64,
     /// Residents inactive for this many months are anonymised (never deleted); 0: never.
     pub retention_months: u32,
+    /// Weekly hours when the kiosk is in compost-only mode (with `mode = "full"`), local
+    /// time: `["Mon-Fri 08:00-12:00", "Sat 14:00-18:00"]` (see [`crate::hours`]). Empty: the
+    /// `mode` key alone decides.
+    pub only_hours: Vec<String>,
 }
 
 impl Default for CompostSection {
@@ -70,6 +136,7 @@ impl Default for CompostSection {
             deposit_min_g: 100,
             deposit_max_g: 15_000,
             retention_months: 24,
+            only_hours: Vec::new(),
         }
     }
 }
@@ -262,6 +329,91 @@ impl Config {
                 "0 < deposit_min_g <= deposit_max_g (grams)".into(),
             ));
         }
+        let sel = &self.selling;
+        if !sel.container_tares_g.is_empty() && sel.legal_for_trade {
+            return Err(fail(
+                "selling.container_tares_g",
+                "container tares only where the scale is not legal-for-trade \
+                 (selling.legal_for_trade = false)"
+                    .into(),
+            ));
+        }
+        if sel.container_tares_g.len() > MAX_CONTAINER_TARES {
+            return Err(fail(
+                "selling.container_tares_g",
+                format!("at most {MAX_CONTAINER_TARES} presets"),
+            ));
+        }
+        let capacity = self
+            .scale
+            .as_ref()
+            .and_then(|s| s.capacity_g)
+            .unwrap_or(crate::domain::metrology::DEFAULT_CAPACITY_G);
+        if let Some(bad) = sel
+            .container_tares_g
+            .iter()
+            .find(|&&g| g <= 0 || g >= capacity)
+        {
+            return Err(fail(
+                "selling.container_tares_g",
+                format!("{bad}: a tare is between 1 g and the scale's capacity ({capacity} g)"),
+            ));
+        }
+        if let Some(bad) = sel
+            .manual_weight_roles
+            .iter()
+            .find(|r| !["seller", "garden_lead", "admin"].contains(&r.as_str()))
+        {
+            return Err(fail(
+                "selling.manual_weight_roles",
+                format!("unknown role {bad:?}; one of seller, garden_lead, admin"),
+            ));
+        }
+        let tares = &self.garden.crate_tares_g;
+        if tares.is_empty() || tares.len() > MAX_CRATE_TARES {
+            return Err(fail(
+                "garden.crate_tares_g",
+                format!("from 1 to {MAX_CRATE_TARES} tares (grams; 0 is no crate)"),
+            ));
+        }
+        let scale_capacity = self
+            .scale
+            .as_ref()
+            .and_then(|s| s.capacity_g)
+            .unwrap_or(crate::domain::metrology::DEFAULT_CAPACITY_G);
+        if let Some(bad) = tares.iter().find(|&&g| g < 0 || g >= scale_capacity) {
+            return Err(fail(
+                "garden.crate_tares_g",
+                format!("{bad}: a tare is from 0 g to less than the scale's capacity ({scale_capacity} g)"),
+            ));
+        }
+        if let Some((i, bad)) = tares
+            .iter()
+            .enumerate()
+            .find(|(i, g)| tares[..*i].contains(g))
+        {
+            return Err(fail(
+                "garden.crate_tares_g",
+                format!("{bad} g is there twice (tare {})", i + 1),
+            ));
+        }
+        for entry in &c.only_hours {
+            if let Err(why) = crate::hours::HoursWindow::parse(entry) {
+                return Err(ConfigError {
+                    file: path.into(),
+                    line: line_of_value(text, "compost.only_hours", entry),
+                    key: "compost.only_hours".into(),
+                    message: why,
+                });
+            }
+        }
+        if !c.only_hours.is_empty() && self.mode == KioskMode::CompostOnly {
+            return Err(fail(
+                "compost.only_hours",
+                "mode = \"compost-only\" holds at all hours: only_hours goes with mode = \"full\""
+                    .into(),
+            ));
+        }
         if let Some(scanner) = &self.scanner {
             if scanner.kind == ScannerKind::Serial && scanner.port.is_none() {
                 return Err(fail(
@@ -275,6 +427,15 @@ impl Config {
 
     pub fn tz(&self) -> chrono_tz::Tz {
         self.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
+    }
+
+    /// The weekly windows of `[compost] only_hours` (checked when the file was read).
+    pub fn compost_only_hours(&self) -> Vec<crate::hours::HoursWindow> {
+        self.compost
+            .only_hours
+            .iter()
+            .filter_map(|h| crate::hours::HoursWindow::parse(h).ok())
+            .collect()
     }
 }
 
@@ -307,6 +468,22 @@ fn key_at(text: &str, offset: usize) -> (usize, String) {
     (line_no, dotted)
 }
 
+/// The line of `value` (a string) in the array set by a dotted key, which may run over
+/// several lines; the key's own line when the value is not found.
+fn line_of_value(text: &str, dotted: &str, value: &str) -> usize {
+    let start = line_of_key(text, dotted);
+    if start == 0 {
+        return 0;
+    }
+    let quoted = [format!("\"{value}\""), format!("'{value}'")];
+    text.lines()
+        .enumerate()
+        .skip(start - 1)
+        .take_while(|(i, line)| *i + 1 == start || !line.trim_start().starts_with('['))
+        .find(|(_, line)| quoted.iter().any(|q| line.contains(q.as_str())))
+        .map_or(start, |(i, _)| i + 1)
+}
+
 /// The line where a dotted key (`scale.baud`) is set, or 0 when it is not in the file.
 fn line_of_key(text: &str, dotted: &str) -> usize {
     let (table, key) = dotted.rsplit_once('.').unwrap_or(("", dotted));
@@ -335,6 +512,74 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/etc/comptoir.toml"), text)
+    }
+
+    #[test]
+    fn selling_section_defaults_and_checks() {
+        let c = parse("").unwrap();
+        assert!(c.selling.legal_for_trade);
+        assert!(c.selling.container_tares_g.is_empty());
+        assert!(!c.selling.print_every_receipt);
+        let c = parse(
+            "[selling]\nlegal_for_trade = false\ncontainer_tares_g = [350, 1200]\n\
+             manual_weight_roles = [\"admin\", \"garden_lead\"]\nprint_every_receipt = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.selling.container_tares_g, vec![350, 1200]);
+        assert!(c.selling.print_every_receipt);
+        // Container tares on a legal-for-trade scale are refused, naming the line and key.
+        let e = parse("[selling]\ncontainer_tares_g = [350]\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "selling.container_tares_g"));
+        assert!(e.message.contains("legal_for_trade"), "{e}");
+        for bad in ["[0]", "[-5]", "[15000]", "[1, 2, 3, 4, 5]"] {
+            let text = format!("[selling]\nlegal_for_trade = false\ncontainer_tares_g = {bad}\n");
+            let e = parse(&text).unwrap_err();
+            assert_eq!(e.key, "selling.container_tares_g", "{bad}: {e}");
+            assert_eq!(e.line, 3, "{bad}");
+        }
+        let e = parse("[selling]\nmanual_weight_roles = [\"boss\"]\n").unwrap_err();
+        assert_eq!(e.key, "selling.manual_weight_roles");
+        assert!(e.message.contains("boss"));
+        let e = parse("[selling]\nprint_all = true\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn garden_crate_tares_default_and_checks() {
+        let c = parse("").unwrap();
+        assert_eq!(c.garden.crate_tares_g, vec![0, 450, 1_000, 1_800]);
+        let c = parse("[garden]\ncrate_tares_g = [0, 600, 2500]\n").unwrap();
+        assert_eq!(c.garden.crate_tares_g, vec![0, 600, 2_500]);
+        for bad in [
+            "[]",
+            "[-450]",
+            "[0, 15000]",
+            "[0, 450, 450]",
+            "[0, 1, 2, 3, 4, 5, 6]",
+        ] {
+            let text = format!("# the garden\n[garden]\ncrate_tares_g = {bad}\n");
+            let e = parse(&text).unwrap_err();
+            assert_eq!(
+                (e.line, e.key.as_str()),
+                (3, "garden.crate_tares_g"),
+                "{bad}: {e}"
+            );
+            assert!(e.to_string().starts_with("/etc/comptoir.toml:3"), "{e}");
+        }
+        // The scale's own capacity bounds the tares.
+        let e = parse(
+            "[scale]\nprotocol = \"continuous\"\nport = \"/dev/x\"\ncapacity_g = 6000\n\
+             [garden]\ncrate_tares_g = [0, 6000]\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (6, "garden.crate_tares_g"));
+        assert!(e.message.contains("6000"), "{e}");
+        // Wrong types and unknown keys name their line.
+        let e = parse("[garden]\ncrate_tares_g = [\"bois\"]\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "garden.crate_tares_g"));
+        let e = parse("[garden]\ncrate_tares = [0]\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "garden.crate_tares"));
+        assert!(e.message.contains("unknown field"), "{e}");
     }
 
     #[test]
@@ -428,7 +673,47 @@ kind = "wedge"
         let e = parse("[compost]\ndeposit_min_g = 500\ndeposit_max_g = 100\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (3, "compost.deposit_max_g"));
         let c = parse("[compost]\ncredit_rate_cents_per_kg = 20\n").unwrap();
+        assert!(c.compost.only_hours.is_empty());
         assert_eq!(c.compost.credit_rate_cents_per_kg, 20);
         assert_eq!(c.compost.deposit_min_g, 100);
+    }
+
+    #[test]
+    fn compost_only_hours_are_read_and_bad_ones_named() {
+        let c = parse("[compost]\nonly_hours = [\"Mon-Fri 08:00-12:00\", \"Sat 14:00-18:00\"]\n")
+            .unwrap();
+        assert_eq!(c.compost.only_hours.len(), 2);
+        let windows = c.compost_only_hours();
+        assert_eq!(windows.len(), 2);
+        // Saturday (day 5) at 15:00.
+        assert!(crate::hours::within(&windows, 5, 15 * 60));
+        assert!(!crate::hours::within(&windows, 5, 13 * 60));
+        // A bad window on its own line of a long array: that line, the key, what is wrong.
+        let text = "mode = \"full\"\n[compost]\nonly_hours = [\n  \"Mon-Fri 08:00-12:00\",\n  \"Sam 14:00-18:00\",\n]\n";
+        let e = parse(text).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (5, "compost.only_hours"));
+        assert!(e.message.contains("unknown day \"Sam\""), "{}", e.message);
+        assert!(
+            e.to_string()
+                .starts_with("/etc/comptoir.toml:5: key `compost.only_hours`"),
+            "{e}"
+        );
+        let e = parse("[compost]\nonly_hours = [\"Mon 12:00-08:00\"]\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "compost.only_hours"));
+        assert!(e.message.contains("ends before it starts"), "{}", e.message);
+        let e = parse("[compost]\nonly_hours = [\"Mon 8h-12h\"]\n").unwrap_err();
+        assert!(e.message.contains("not a time"), "{}", e.message);
+        // Not a list of strings: the TOML error, named.
+        let e = parse("[compost]\nonly_hours = \"Mon-Fri 08:00-12:00\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "compost.only_hours"));
+        let e = parse("[compost]\nonly_hours = [8]\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        // A misspelt key is refused like any other.
+        let e = parse("[compost]\nonly_hour = []\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "compost.only_hour"));
+        // Hours with the all-day compost-only mode: contradictory.
+        let e = parse("mode = \"compost-only\"\n[compost]\nonly_hours = [\"Mon 08:00-12:00\"]\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "compost.only_hours"));
     }
 }

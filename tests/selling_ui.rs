@@ -329,3 +329,232 @@ fn an_end_of_market_discount_is_recorded_with_who_gave_it() {
     assert_eq!(payload["cart_discount_cents"], 21);
     assert_eq!(payload["cart_discount"]["by"], staff_id(&ui, "Amina"));
 }
+
+fn setup_with(config: Config) -> (tempfile::TempDir, Ui) {
+    i_slint_backend_testing::init_no_event_loop();
+    let (dir, db, store) = seeded_db(1);
+    let receipts = dir.path().join("receipts");
+    let devices = Devices::start_demo(&db, &receipts).unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, config, RunMode::Demo, clock);
+    kiosk.language = "en".into();
+    let ui = Ui::with_devices(kiosk, devices).unwrap();
+    (dir, ui)
+}
+
+fn journal_kinds_since(ui: &Ui, before: u64) -> Vec<String> {
+    let k = ui.kiosk.borrow();
+    let report = journal::verify(k.store.conn()).unwrap();
+    ((before + 1)..=report.entries)
+        .map(|seq| {
+            journal::entry(k.store.conn(), seq as i64)
+                .unwrap()
+                .unwrap()
+                .kind
+        })
+        .collect()
+}
+
+#[test]
+fn a_line_discount_and_a_removed_line_are_recorded_with_who_did_it() {
+    let (_dir, ui) = setup();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    tap(&ui, "category-egg");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
+    tap(&ui, "key-6");
+    tap(&ui, "weigh-add");
+    tap(&ui, "catalog-divers");
+    for d in "350".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "weigh-add");
+    assert_eq!(label(&ui, "catalog-total"), "€5.60");
+    let before = journal::verify(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .entries;
+
+    tap(&ui, "catalog-cart");
+    assert_eq!(screen(&ui), Screen::SellCart);
+    tap(&ui, "discount-line-1");
+    assert_eq!(label(&ui, "discount-label"), "Œufs");
+    // Nothing typed: no discount can be given.
+    tap(&ui, "discount-percent");
+    assert!(label(&ui, "line-discount-1").is_empty() || by_id(&ui, "line-discount-1").is_none());
+    // More than the line is refused, and the panel stays open.
+    for d in "999".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "discount-amount");
+    assert_eq!(label(&ui, "discount-label"), "Œufs", "still open");
+    assert!(by_id(&ui, "line-discount-1").is_none(), "nothing given");
+    for _ in 0..3 {
+        tap(&ui, "key-erase");
+    }
+    // 20 % off the eggs: −€0.42.
+    tap(&ui, "key-2");
+    tap(&ui, "key-0");
+    tap(&ui, "discount-percent");
+    assert!(by_id(&ui, "discount-label").is_none(), "the panel closes");
+    assert_eq!(label(&ui, "line-discount-1"), "−20% · −€0.42");
+    assert_eq!(label(&ui, "cart-total"), "€5.18");
+
+    // The "divers" line goes: the journal keeps a trace of it at once.
+    tap(&ui, "remove-line-2");
+    assert_eq!(label(&ui, "cart-total"), "€1.68");
+    let kinds = journal_kinds_since(&ui, before);
+    assert_eq!(kinds, vec!["line_removed".to_string()]);
+    {
+        let k = ui.kiosk.borrow();
+        let head = journal::head(k.store.conn()).unwrap().unwrap();
+        let p = head.payload_value().unwrap();
+        assert_eq!(p["label"], "Divers");
+        assert_eq!(p["amount_cents"], 350);
+        assert_eq!(p["by"], staff_id(&ui, "Amina"));
+    }
+
+    tap(&ui, "cart-pay");
+    tap(&ui, "pay-card");
+    assert_eq!(screen(&ui), Screen::SellReceipt);
+    let k = ui.kiosk.borrow();
+    let head = journal::head(k.store.conn()).unwrap().unwrap();
+    let p = head.payload_value().unwrap();
+    assert_eq!(head.kind, "sale");
+    assert_eq!(p["total_cents"], 168);
+    assert_eq!(p["line_discounts_cents"], 42);
+    assert_eq!(p["lines"][0]["discount"]["kind"], "percent");
+    assert_eq!(p["lines"][0]["discount"]["value"], 2000);
+    assert_eq!(p["lines"][0]["discount"]["by"], staff_id(&ui, "Amina"));
+    assert_eq!(p["lines"].as_array().unwrap().len(), 1);
+    assert!(journal::verify(k.store.conn()).is_ok());
+}
+
+#[test]
+fn container_tares_and_manual_weights_where_the_scale_is_not_legal_for_trade() {
+    let mut config = Config::default();
+    config.selling.legal_for_trade = false;
+    config.selling.container_tares_g = vec![350, 1200];
+    config.selling.manual_weight_roles = vec!["seller".into()];
+    let (_dir, ui) = setup_with(config);
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Tomates")));
+    assert_eq!(label(&ui, "weigh-uncertified"), "Uncertified weighing data");
+    simulate(&ui, "1234");
+    wait_for(&ui, "a stable load", SHOW, |ui| {
+        label(ui, "weigh-weight") == "1.234 kg" && label(ui, "weigh-refusal").is_empty()
+    });
+    // The bowl weighs 350 g: the weight shown stays the scale's (gross), the tare is shown
+    // apart, the price is the net's: 0.884 kg × €3.50 = €3.094.
+    tap(&ui, "weigh-container-350");
+    assert_eq!(label(&ui, "weigh-weight"), "1.234 kg");
+    assert_eq!(label(&ui, "weigh-tare-applied"), "\u{200E}−0.350 kg");
+    assert_eq!(label(&ui, "weigh-price"), "€3.09");
+    tap(&ui, "weigh-add");
+    assert_eq!(label(&ui, "catalog-total"), "€3.09");
+    // The empty bowl back on the scale is the return to zero; the tare stays chosen.
+    simulate(&ui, "350");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Courgettes")));
+    wait_for(&ui, "the bowl alone", SHOW, |ui| {
+        label(ui, "weigh-refusal") == "Put the goods on the scale"
+    });
+    // The scale breaks: the seller types the weight (their role is allowed here).
+    simulate(&ui, "silence");
+    tap(&ui, "weigh-manual");
+    for d in "1500".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    assert_eq!(label(&ui, "weigh-weight"), "1.500 kg");
+    assert_eq!(label(&ui, "weigh-manual-mark"), "Weight typed by hand");
+    assert_eq!(label(&ui, "weigh-price"), "€3.90");
+    tap(&ui, "weigh-add");
+    assert_eq!(label(&ui, "catalog-total"), "€6.99");
+    // Another role list: the manual entry is refused in words, nothing added.
+    ui.kiosk
+        .borrow_mut()
+        .config
+        .selling
+        .manual_weight_roles
+        .clear();
+    tap(&ui, &format!("product-{}", product_id(&ui, "Courgettes")));
+    assert!(
+        by_id(&ui, "weigh-manual").is_none(),
+        "no button for this role"
+    );
+    ui.window.global::<SellFlowAdapter>().invoke_manual_toggle();
+    assert_eq!(
+        ui.window.global::<SellFlowAdapter>().get_error(),
+        "manual_not_allowed"
+    );
+    tap(&ui, "weigh-cancel");
+
+    tap(&ui, "catalog-pay");
+    tap(&ui, "pay-card");
+    assert_eq!(screen(&ui), Screen::SellReceipt);
+    let k = ui.kiosk.borrow();
+    let head = journal::head(k.store.conn()).unwrap().unwrap();
+    let p = head.payload_value().unwrap();
+    assert_eq!(p["lines"][0]["grams"], 884);
+    assert_eq!(p["lines"][0]["manual_weight"], false);
+    assert_eq!(p["lines"][1]["grams"], 1500);
+    assert_eq!(p["lines"][1]["manual_weight"], true);
+    // The receipt says both.
+    let sale = comptoir::store::sales::sale(k.store.conn(), head.seq)
+        .unwrap()
+        .unwrap();
+    let receipt = comptoir::app::receipt::receipt_for(&sale, &k.config, false);
+    let text = crate::common::printed_text(&comptoir_hardware::printer::encode_text(
+        &receipt,
+        comptoir_hardware::printer::Paper::Mm80,
+        comptoir_hardware::printer::CodePage::Wpc1252,
+    ));
+    assert!(text.contains("pesée manuelle"), "{text}");
+    assert!(
+        text.contains("Données métrologiques non certifiées"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_legal_for_trade_scale_refuses_container_tares() {
+    let (_dir, ui) = setup();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Tomates")));
+    assert!(by_id(&ui, "weigh-container-none").is_none());
+    assert!(by_id(&ui, "weigh-uncertified").is_none());
+    assert!(
+        by_id(&ui, "weigh-manual").is_none(),
+        "nobody types weights by default"
+    );
+    // Even called directly, the controller refuses Comptoir's own tare.
+    ui.window.global::<SellFlowAdapter>().invoke_set_tare(350);
+    assert_eq!(
+        ui.window.global::<SellFlowAdapter>().get_error(),
+        "software_tare_not_allowed"
+    );
+    assert_eq!(ui.kiosk.borrow().sell.tare_g, 0);
+}
+
+#[test]
+fn every_receipt_prints_where_the_setting_says_so() {
+    let mut config = Config::default();
+    config.selling.print_every_receipt = true;
+    let (dir, ui) = setup_with(config);
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    tap(&ui, "category-egg");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
+    tap(&ui, "weigh-add");
+    tap(&ui, "catalog-pay");
+    tap(&ui, "pay-card");
+    assert_eq!(screen(&ui), Screen::SellReceipt);
+    let receipts = dir.path().join("receipts");
+    wait_for(&ui, "the receipt without asking", SHOW, |_| {
+        receipts.join("job-0001.png").exists()
+    });
+}

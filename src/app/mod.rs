@@ -227,17 +227,24 @@ impl Kiosk {
             lockdown: lockdown::Lockdown::default(),
             health: health::Health::default(),
         };
-        if let Some(scale) = &kiosk.config.scale {
-            let mut m = crate::domain::metrology::MetrologyConfig::default();
-            if let Some(min) = scale.min_net_g {
-                m.min_net_g = min;
-            }
-            if let Some(cap) = scale.capacity_g {
-                m.capacity_g = cap;
+        {
+            let mut m = crate::domain::metrology::MetrologyConfig {
+                legal_for_trade: kiosk.config.selling.legal_for_trade,
+                ..Default::default()
+            };
+            if let Some(scale) = &kiosk.config.scale {
+                if let Some(min) = scale.min_net_g {
+                    m.min_net_g = min;
+                }
+                if let Some(cap) = scale.capacity_g {
+                    m.capacity_g = cap;
+                }
             }
             kiosk.sell = sell::Sell::with_metrology(m);
             kiosk.garden = garden::Garden::new(m);
         }
+        kiosk.compost.compost_only =
+            compost::scheduled_compost_only(&kiosk.config, kiosk.clock.now());
         if !kiosk.has_staff() {
             kiosk.screen = Screen::FirstStart;
         }

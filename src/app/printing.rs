@@ -74,13 +74,7 @@ pub fn queue_receipt(kiosk: &Kiosk, section: &PrinterSection, seq: i64) -> Resul
     let sale = crate::store::sales::sale(kiosk.store.conn(), seq)
         .map_err(|e| PrintError::Sale(e.to_string()))?
         .ok_or_else(|| PrintError::Sale(format!("no sale at seq {seq}")))?;
-    let receipt = super::receipt::receipt_for(
-        &sale,
-        &kiosk.config.association,
-        kiosk.config.association.vat_franchise,
-        false,
-        kiosk.config.tz(),
-    );
+    let receipt = super::receipt::receipt_for(&sale, &kiosk.config, false);
     let bytes = crate::devices::printer::encode(section, &receipt);
     print_queue::enqueue(
         kiosk.store.conn(),

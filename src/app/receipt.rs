@@ -17,7 +17,7 @@
 use chrono::DateTime;
 use comptoir_hardware::printer::{Align, Column, Receipt, Style};
 
-use crate::config::Association;
+use crate::config::Config;
 use crate::domain::cart::{DiscountKind, PaymentMethod};
 use crate::domain::money::{format_money, Lang};
 use crate::domain::vat::format_rate;
@@ -88,15 +88,20 @@ fn amount_row(left: impl Into<String>, cents: i64, rate: Option<String>) -> Vec<
     row
 }
 
-/// The receipt of a recorded sale or refund. `duplicate` prints "DUPLICATA" (every copy after
-/// the first); `vat_franchise` replaces the VAT breakdown by the article 293 B mention.
-pub fn receipt_for(
-    sale: &StoredSale,
-    association: &Association,
-    vat_franchise: bool,
-    duplicate: bool,
-    tz: chrono_tz::Tz,
-) -> Receipt {
+/// The mention on receipts of weighed goods when the scale is not legal-for-trade
+/// (`[selling] legal_for_trade = false`).
+pub const UNCERTIFIED_MENTION: &str = "Données métrologiques non certifiées";
+
+/// The receipt of a recorded sale or refund, as the config describes the association.
+/// `duplicate` prints "DUPLICATA" (every copy after the first). Under the VAT franchise the
+/// VAT breakdown gives way to the article 293 B mention; on a scale that is not
+/// legal-for-trade, weighed lines carry the "non certifiées" mention.
+pub fn receipt_for(sale: &StoredSale, config: &Config, duplicate: bool) -> Receipt {
+    let association = &config.association;
+    let vat_franchise = association.vat_franchise;
+    let tz = config.tz();
+    let uncertified = !config.selling.legal_for_trade
+        && sale.lines.iter().any(|l| l.kind == StoredLineKind::Weighed);
     let refund = sale.kind == SaleKind::Refund;
     let rate = |bp: u32| (!vat_franchise).then(|| format_rate(bp, FR));
     // Discount rows keep their amounts in the line amounts' column.
@@ -171,6 +176,9 @@ pub fn receipt_for(
         };
         r = r.columns(amount_row(what, -sale.cart_discount_cents, blank()));
     }
+    if uncertified {
+        r = r.text(UNCERTIFIED_MENTION, Style::left().bold());
+    }
     r = r.separator().bold_columns(vec![
         Column::new(
             if refund {
@@ -236,6 +244,7 @@ pub fn receipt_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Association;
     use crate::domain::cart::{Discount, Payment};
     use crate::domain::vat::VatLine;
     use crate::store::sales::StoredLine;
@@ -315,19 +324,14 @@ mod tests {
 
     #[test]
     fn a_receipt_says_what_the_law_asks() {
-        let association = Association {
+        let mut config = Config::default();
+        config.association = Association {
             name: "Jardin des 1000 fleurs".into(),
             address: "12 rue des Lilas, 54520 Laxou".into(),
             siret: "123 456 789 00012".into(),
             vat_franchise: false,
         };
-        let r = receipt_for(
-            &sale(),
-            &association,
-            false,
-            false,
-            chrono_tz::Europe::Paris,
-        );
+        let r = receipt_for(&sale(), &config, false);
         let text = text_of(&r);
         for needle in [
             "Jardin des 1000 fleurs",
@@ -354,6 +358,7 @@ mod tests {
         }
         assert!(!text.contains("DUPLICATA"));
         assert!(!text.contains("FORMATION"));
+        assert!(!text.contains("non certifiées"));
         assert!(r
             .blocks
             .contains(&Block::Qr("comptoir:1a2b3c4d:42:0123456789abcdef".into())));
@@ -363,17 +368,26 @@ mod tests {
     fn duplicates_training_and_vat_franchise_are_marked() {
         let mut s = sale();
         s.training = true;
-        let r = receipt_for(
-            &s,
-            &Association::default(),
-            true,
-            true,
-            chrono_tz::Europe::Paris,
-        );
+        let mut config = Config::default();
+        config.association.vat_franchise = true;
+        let r = receipt_for(&s, &config, true);
         let text = text_of(&r);
         assert!(text.contains("DUPLICATA"));
         assert!(text.contains("FORMATION - ne vaut pas ticket") || text.contains("FORMATION"));
         assert!(text.contains(VAT_FRANCHISE_MENTION));
         assert!(!text.contains("Taux"));
+    }
+
+    #[test]
+    fn weighed_goods_on_an_uncertified_scale_are_marked() {
+        let mut config = Config::default();
+        config.selling.legal_for_trade = false;
+        let text = text_of(&receipt_for(&sale(), &config, false));
+        assert!(text.contains(UNCERTIFIED_MENTION), "{text}");
+        // A ticket without weighed goods needs no mention.
+        let mut s = sale();
+        s.lines.retain(|l| l.kind != StoredLineKind::Weighed);
+        let text = text_of(&receipt_for(&s, &config, false));
+        assert!(!text.contains("non certifiées"), "{text}");
     }
 }

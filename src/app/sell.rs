@@ -22,8 +22,12 @@ use crate::store::catalog::{self, Pricing, Product};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen {
     pub product: Product,
-    /// Digits typed on the keypad: a quantity (pieces, bunches).
+    /// Digits typed on the keypad: a quantity (pieces, bunches), the price of a "divers"
+    /// line, or grams of a weight typed by hand.
     pub qty_digits: String,
+    /// The scale is broken and the seller types the weight (roles in
+    /// `[selling] manual_weight_roles`); the line says "pesée manuelle".
+    pub manual: bool,
 }
 
 /// One seller's work in progress.
@@ -37,6 +41,9 @@ pub struct SellerCart {
     pub credits_resident: Option<i64>,
     /// Why the last card shown at the till was refused (`unknown_card`, `revoked_card`...).
     pub credits_notice: Option<&'static str>,
+    /// The line whose discount panel is open, and the digits typed on it.
+    pub discount_line: Option<u32>,
+    pub discount_digits: String,
 }
 
 impl SellerCart {
@@ -47,6 +54,8 @@ impl SellerCart {
             pay_digits: String::new(),
             credits_resident: None,
             credits_notice: None,
+            discount_line: None,
+            discount_digits: String::new(),
         }
     }
 }
@@ -134,6 +143,10 @@ pub struct Sell {
     /// Training mode (an admin switches it on for a trainee): tickets are marked training on
     /// screen, on paper and in the journal, need no cash session and count in no real total.
     pub training: bool,
+    /// The container tare Comptoir subtracts from the scale's gross reading (grams; 0: none).
+    /// Only on installations that are not legal-for-trade, from `[selling] container_tares_g`;
+    /// it stays until the seller changes it (the same bowl serves the whole market).
+    pub tare_g: i64,
 }
 
 impl Default for Sell {
@@ -144,6 +157,7 @@ impl Default for Sell {
             last_done: None,
             last_refund: None,
             training: false,
+            tare_g: 0,
         }
     }
 }
@@ -192,7 +206,7 @@ impl Sell {
 
     /// Every scale reading goes through here, whether a weighing screen is open or not.
     pub fn observe(&mut self, view: ScaleView) {
-        self.guard.observe(&scale_state(view), 0);
+        self.guard.observe(&scale_state(view), self.tare_g);
     }
 }
 
@@ -210,6 +224,7 @@ pub fn choose(kiosk: &mut Kiosk, product_id: i64) -> Result<Pricing, SellError> 
     kiosk.sell.cart_of(me).chosen = Some(Chosen {
         product,
         qty_digits: String::new(),
+        manual: false,
     });
     Ok(pricing)
 }
@@ -224,8 +239,69 @@ pub fn unchoose(kiosk: &mut Kiosk) -> Result<(), SellError> {
 /// Can the chosen product be added from the scale's reading now? The net weight if so.
 pub fn weigh_check(kiosk: &Kiosk) -> Result<i64, SellError> {
     let state = scale_state(kiosk.devices.scale);
-    kiosk.sell.guard.check(&state, 0).map_err(SellError::Weigh)
+    kiosk
+        .sell
+        .guard
+        .check(&state, kiosk.sell.tare_g)
+        .map_err(SellError::Weigh)
 }
+
+/// The container presets the weighing screen offers (none on a legal-for-trade scale).
+pub fn container_tares(kiosk: &Kiosk) -> Vec<i64> {
+    if kiosk.sell.guard.config().legal_for_trade {
+        Vec::new()
+    } else {
+        kiosk.config.selling.container_tares_g.clone()
+    }
+}
+
+/// Chooses a container preset (0 takes the tare off). Refused on a legal-for-trade scale, and
+/// for a weight that is not one of the configured presets.
+pub fn set_tare(kiosk: &mut Kiosk, grams: i64) -> Result<(), SellError> {
+    seller(kiosk)?;
+    if grams != 0 {
+        if kiosk.sell.guard.config().legal_for_trade {
+            return Err(SellError::Weigh(WeighRefusal::SoftwareTareNotAllowed));
+        }
+        if !container_tares(kiosk).contains(&grams) {
+            return Err(SellError::Weigh(WeighRefusal::BadTare));
+        }
+    }
+    kiosk.sell.tare_g = grams;
+    Ok(())
+}
+
+/// Whether the signed-in person may type a weight by hand (`[selling] manual_weight_roles`).
+pub fn manual_allowed(kiosk: &Kiosk) -> bool {
+    kiosk.session.current().is_some_and(|s| {
+        kiosk
+            .config
+            .selling
+            .manual_weight_roles
+            .iter()
+            .any(|r| r == s.role.as_str())
+    })
+}
+
+/// Switches the chosen per-kg product between the scale and a weight typed by hand.
+pub fn manual_toggle(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let allowed = manual_allowed(kiosk);
+    let c = kiosk.sell.cart_of(me);
+    let chosen = c.chosen.as_mut().ok_or(SellError::NothingChosen)?;
+    if chosen.product.pricing != Pricing::PerKg {
+        return Err(SellError::NeedsScale);
+    }
+    if !chosen.manual && !allowed {
+        return Err(SellError::Weigh(WeighRefusal::ManualNotAllowed));
+    }
+    chosen.manual = !chosen.manual;
+    chosen.qty_digits.clear();
+    Ok(())
+}
+
+/// Most digits of a weight typed by hand: 99 999 g.
+const MANUAL_DIGITS: usize = 5;
 
 /// Adds the chosen per-kg product with the scale's stable net weight.
 pub fn add_weighed(kiosk: &mut Kiosk) -> Result<(), SellError> {
@@ -240,11 +316,29 @@ pub fn add_weighed(kiosk: &mut Kiosk) -> Result<(), SellError> {
     if chosen.product.pricing != Pricing::PerKg {
         return Err(SellError::NeedsScale);
     }
+    if chosen.manual {
+        let grams: i64 = chosen.qty_digits.parse().unwrap_or(0);
+        let net = kiosk
+            .sell
+            .guard
+            .add_manual(grams, manual_allowed(kiosk))
+            .map_err(SellError::Weigh)?;
+        let c = kiosk.sell.cart_of(me);
+        c.cart.add_line(
+            chosen.product.id,
+            chosen.product.name.clone(),
+            chosen.product.vat_bp as u32,
+            LineKind::from_weighing(net, chosen.product.price_cents),
+        )?;
+        c.chosen = None;
+        return Ok(());
+    }
+    let tare = kiosk.sell.tare_g;
     // Check the weighing and price the line first, so a refusal leaves the guard as it was.
     let grams = kiosk
         .sell
         .guard
-        .check(&state, 0)
+        .check(&state, tare)
         .map_err(SellError::Weigh)?;
     LineKind::Weighed {
         grams,
@@ -252,7 +346,11 @@ pub fn add_weighed(kiosk: &mut Kiosk) -> Result<(), SellError> {
         manual: false,
     }
     .amount()?;
-    let net = kiosk.sell.guard.add(&state, 0).map_err(SellError::Weigh)?;
+    let net = kiosk
+        .sell
+        .guard
+        .add(&state, tare)
+        .map_err(SellError::Weigh)?;
     let c = kiosk.sell.cart_of(me);
     c.cart.add_line(
         chosen.product.id,
@@ -267,7 +365,13 @@ pub fn add_weighed(kiosk: &mut Kiosk) -> Result<(), SellError> {
 pub fn qty_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
     let me = seller(kiosk)?;
     if let Some(chosen) = &mut kiosk.sell.cart_of(me).chosen {
-        let max = if is_divers(chosen) { 7 } else { 3 };
+        let max = if is_divers(chosen) {
+            7
+        } else if chosen.manual {
+            MANUAL_DIGITS
+        } else {
+            3
+        };
         if d.is_ascii_digit()
             && chosen.qty_digits.len() < max
             && !(chosen.qty_digits.is_empty() && d == '0')
@@ -340,6 +444,7 @@ pub fn choose_divers(kiosk: &mut Kiosk) -> Result<(), SellError> {
     kiosk.sell.cart_of(me).chosen = Some(Chosen {
         product,
         qty_digits: String::new(),
+        manual: false,
     });
     Ok(())
 }
@@ -372,10 +477,105 @@ pub fn add_divers(kiosk: &mut Kiosk) -> Result<(), SellError> {
     Ok(())
 }
 
-/// Removes a line before payment (recorded in the cart's events).
+/// Removes a line before payment: journaled (`line_removed`) first, then taken off the cart.
 pub fn remove_line(kiosk: &mut Kiosk, line: u32) -> Result<(), SellError> {
     let me = seller(kiosk)?;
-    kiosk.sell.cart_of(me).cart.remove_line(line, me)?;
+    let mut cart = kiosk.sell.cart_of(me).cart.clone();
+    let (label, amount) = cart
+        .line(line)
+        .map(|l| (l.label.clone(), l.amount))
+        .ok_or(SellError::Cart(CartError::UnknownLine))?;
+    cart.remove_line(line, me)?;
+    let now = kiosk.clock.now();
+    let tx = kiosk.store.write()?;
+    crate::store::sales::record_line_removed(&tx, &label, amount, me, now)
+        .map_err(|e| SellError::Store(e.to_string()))?;
+    tx.commit()?;
+    let c = kiosk.sell.cart_of(me);
+    c.cart = cart;
+    if c.discount_line == Some(line) {
+        c.discount_line = None;
+    }
+    Ok(())
+}
+
+/// Opens the discount panel of a cart line (end of market: "−20 % on the last lettuces").
+pub fn discount_open(kiosk: &mut Kiosk, line: u32) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    if c.cart.line(line).is_none() {
+        return Err(SellError::Cart(CartError::UnknownLine));
+    }
+    c.discount_line = Some(line);
+    c.discount_digits.clear();
+    Ok(())
+}
+
+/// Closes the line discount panel without changing anything.
+pub fn discount_close(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    c.discount_line = None;
+    c.discount_digits.clear();
+    Ok(())
+}
+
+pub fn discount_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    if d.is_ascii_digit()
+        && c.discount_digits.len() < 5
+        && !(c.discount_digits.is_empty() && d == '0')
+    {
+        c.discount_digits.push(d);
+    }
+    Ok(())
+}
+
+pub fn discount_erase(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    kiosk.sell.cart_of(me).discount_digits.pop();
+    Ok(())
+}
+
+/// Gives the discount typed on the panel to its line: a percentage (`percent`, 1 to 100) or
+/// an amount in cents, recorded with who gave it (it goes into the sale's journal entry).
+/// Only before the first payment; not more than the line.
+pub fn line_discount(kiosk: &mut Kiosk, percent: bool) -> Result<(), SellError> {
+    use crate::domain::cart::{Discount, DiscountKind};
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    let line = c.discount_line.ok_or(SellError::NothingChosen)?;
+    let n: i64 = c
+        .discount_digits
+        .parse()
+        .map_err(|_| SellError::BadAmount("digits".into()))?;
+    let kind = if percent {
+        if !(1..=100).contains(&n) {
+            return Err(SellError::BadAmount("percent".into()));
+        }
+        DiscountKind::Percent((n * 100) as u32)
+    } else {
+        DiscountKind::Amount(n)
+    };
+    c.cart
+        .set_line_discount(line, Discount { kind, given_by: me })?;
+    c.discount_line = None;
+    c.discount_digits.clear();
+    Ok(())
+}
+
+/// Takes the discount of the panel's line back.
+pub fn line_discount_remove(kiosk: &mut Kiosk) -> Result<(), SellError> {
+    let me = seller(kiosk)?;
+    let c = kiosk.sell.cart_of(me);
+    let line = c.discount_line.ok_or(SellError::NothingChosen)?;
+    match c.cart.remove_line_discount(line, me) {
+        Ok(()) | Err(CartError::NoDiscount) => {}
+        Err(e) => return Err(e.into()),
+    }
+    c.discount_line = None;
+    c.discount_digits.clear();
     Ok(())
 }
 

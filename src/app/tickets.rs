@@ -84,13 +84,7 @@ pub fn reprint(
         .map_err(|e| TicketError::Store(e.to_string()))?
         .ok_or(TicketError::Unknown)?;
     let now = kiosk.clock.now();
-    let receipt = super::receipt::receipt_for(
-        &sale,
-        &kiosk.config.association,
-        kiosk.config.association.vat_franchise,
-        true,
-        kiosk.config.tz(),
-    );
+    let receipt = super::receipt::receipt_for(&sale, &kiosk.config, true);
     let bytes = crate::devices::printer::encode(section, &receipt);
     let tx = kiosk.store.write()?;
     let entry = tickets::record_reprint(&tx, seq, me, now)?;

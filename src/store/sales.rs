@@ -58,7 +58,8 @@
 //! the same sale. A line can be refunded once.
 //!
 //! An abandoned cart is an entry of kind `cart_abandoned`: `by` (staff id), `cart_total_cents`
-//! and `lines: [{label, amount_cents}]`.
+//! and `lines: [{label, amount_cents}]`. A line removed from a cart before payment is an entry
+//! of kind `line_removed`: `by`, `label`, `amount_cents` (before discounts).
 
 use std::collections::BTreeSet;
 
@@ -76,6 +77,8 @@ use crate::domain::vat::{breakdown, VatLine};
 
 /// The kind of the journal entry of an abandoned cart.
 pub const KIND_CART_ABANDONED: &str = "cart_abandoned";
+/// The kind of the journal entry of a line removed from a cart before payment.
+pub const KIND_LINE_REMOVED: &str = "line_removed";
 
 /// Who sells, where, and whether it counts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -987,6 +990,22 @@ pub fn record_abandoned_cart(
         ),
     );
     Ok(journal::append(conn, KIND_CART_ABANDONED, now, body)?)
+}
+
+/// Journals a line removed from a cart before payment (kind `line_removed`): nothing a seller
+/// weighed or counted disappears without a trace.
+pub fn record_line_removed(
+    conn: &Connection,
+    label: &str,
+    amount_cents: Cents,
+    by: StaffId,
+    now: DateTime<Utc>,
+) -> Result<Entry, SalesError> {
+    let mut body = Map::new();
+    body.insert("by".into(), by.into());
+    body.insert("label".into(), label.into());
+    body.insert("amount_cents".into(), amount_cents.into());
+    Ok(journal::append(conn, KIND_LINE_REMOVED, now, body)?)
 }
 
 // ---------------------------------------------------------------------------------------------

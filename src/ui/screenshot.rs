@@ -11,6 +11,7 @@ use slint::Rgb8Pixel;
 use slint::{ComponentHandle, PhysicalSize};
 
 use super::{ConfigErrorAdapter, Ui};
+use crate::app::health::{Checks, Fault, FaultKind, Warnings};
 use crate::app::{self, Kiosk};
 
 /// A platform whose windows draw into memory.
@@ -127,6 +128,16 @@ fn prepare(ui: &Ui, screen: app::Screen) {
     if screen == app::Screen::SellTickets {
         super::tickets_adapter::show_latest_day(&ui.kiosk.borrow());
     }
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        if screen == app::Screen::HealthFailed && !matches!(k.health.checks, Checks::Failed(_)) {
+            k.health.checks = Checks::Failed(Fault {
+                kind: FaultKind::Damaged,
+                detail: "quick_check: *** in database main *** Page 4711: btreeInitPage() returns error code 11".into(),
+            });
+        }
+        super::health_adapter::refresh(&ui.window, &k);
+    }
     let demo = ui.kiosk.borrow().mode == app::RunMode::Demo;
     ui.window
         .global::<super::DevicesAdapter>()
@@ -161,6 +172,10 @@ fn stage_sale(k: &mut Kiosk, screen: app::Screen) {
         }
         if screen == SellWeigh {
             sell::choose(k, tomatoes)?;
+            // With `--config` of a scale that is not legal-for-trade: a bowl on the scale.
+            if let Some(&bowl) = sell::container_tares(k).first() {
+                sell::set_tare(k, bowl)?;
+            }
             return Ok(());
         }
         sell::choose(k, tomatoes)?;
@@ -203,4 +218,38 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
         writer.write_image_data(&frame.rgb)?;
     }
     Ok(out)
+}
+
+/// States shown by `comptoir screenshot` that are not screens of their own: the home screen
+/// with the start-up checks' banner, and with every warning about backups and the disk.
+pub const STATES: &[(&str, app::Screen)] = &[
+    ("health-checking", app::Screen::Home),
+    ("health-warnings", app::Screen::Home),
+    ("health-no-backup", app::Screen::Home),
+];
+
+/// The screen of a screenshot state, `None` for other names.
+pub fn state_screen(name: &str) -> Option<app::Screen> {
+    STATES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// Puts the kiosk in the screenshot state `name` (see [`STATES`]).
+pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
+    match name {
+        "health-checking" => kiosk.health.checks = Checks::Running,
+        "health-warnings" => {
+            kiosk.health.warnings = Warnings {
+                backup_stale: Some(Some(3)),
+                folder_missing: true,
+                disk_nearly_full: Some(150),
+            }
+        }
+        "health-no-backup" => {
+            kiosk.health.warnings = Warnings {
+                backup_stale: Some(None),
+                ..Warnings::default()
+            }
+        }
+        _ => {}
+    }
 }

@@ -6,13 +6,14 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::views_adapter::pricing_kind;
-use super::{AppWindow, CartLine, PayMethod, PaymentRow, SellFlowAdapter, Shared};
+use super::{AppWindow, CartLine, PayMethod, PaymentRow, SellFlowAdapter, Shared, TareChoice};
 use crate::app::devices::ScaleView;
 use crate::app::sell::{self, SellError};
 use crate::app::{Kiosk, Screen};
 use crate::devices::Devices;
-use crate::domain::cart::{LineKind, PaymentMethod};
+use crate::domain::cart::{DiscountKind, LineKind, PaymentMethod};
 use crate::domain::money::format_money;
+use crate::domain::vat::format_rate;
 use crate::domain::weight::format_kg;
 use crate::domain::Lang;
 use crate::store::catalog::Pricing;
@@ -107,6 +108,12 @@ pub(super) fn wire(
     )
     .map(|_| None));
     on!(on_qty_erase, |k| sell::qty_erase(k).map(|_| None));
+    on!(on_set_tare, |k, grams: i32| sell::set_tare(
+        k,
+        i64::from(grams)
+    )
+    .map(|_| None));
+    on!(on_manual_toggle, |k| sell::manual_toggle(k).map(|_| None));
     on!(on_open_cart, |_k| Ok(Some(Screen::SellCart)));
     on!(on_remove_line, |k, id: i32| sell::remove_line(k, id as u32)
         .map(|_| None));
@@ -128,6 +135,22 @@ pub(super) fn wire(
         k, percent
     )
     .map(|_| None));
+    on!(on_discount_open, |k, line: i32| sell::discount_open(
+        k,
+        line as u32
+    )
+    .map(|_| None));
+    on!(on_discount_close, |k| sell::discount_close(k).map(|_| None));
+    on!(on_discount_digit, |k, d: slint::SharedString| {
+        sell::discount_digit(k, d.chars().next().unwrap_or('x')).map(|_| None)
+    });
+    on!(on_discount_erase, |k| sell::discount_erase(k).map(|_| None));
+    on!(on_line_discount, |k, percent: bool| sell::line_discount(
+        k, percent
+    )
+    .map(|_| None));
+    on!(on_line_discount_remove, |k| sell::line_discount_remove(k)
+        .map(|_| None));
     on!(on_pay_clear, |k| sell::clear_payments(k).map(|_| None));
     {
         let weak = window.as_weak();
@@ -137,11 +160,17 @@ pub(super) fn wire(
         a.on_pay_method(move |m: PayMethod| {
             let Some(w) = weak.upgrade() else { return };
             let mut cash_sale = false;
+            let mut sold = false;
             act(&w, &kiosk, &idle, |k| {
                 let done = sell::pay(k, method(m))?;
                 cash_sale = done.as_ref().is_some_and(|d| d.cash);
+                sold = done.is_some();
                 Ok(done.map(|_| Screen::SellReceipt))
             });
+            // Where the law allows it (weighing-instrument tickets), every receipt prints.
+            if sold && kiosk.borrow().config.selling.print_every_receipt {
+                queue_last_receipt(&w, &kiosk, &d);
+            }
             // The sale is stored: now the cash drawer may open, if one hangs on the printer.
             if cash_sale {
                 let devices = d.borrow();
@@ -208,29 +237,39 @@ pub(super) fn wire(
         let idle = idle.clone();
         a.on_print_receipt(move || {
             let Some(w) = weak.upgrade() else { return };
-            let queued = {
-                let k = kiosk.borrow();
-                let seq = k.sell.last_done.as_ref().map(|d| d.seq);
-                match (seq, d.borrow().printer_section()) {
-                    (Some(seq), Some(section)) => {
-                        crate::app::printing::queue_receipt(&k, section, seq)
-                    }
-                    _ => Err(crate::app::printing::PrintError::NoPrinter),
-                }
-            };
-            match queued {
-                Ok(()) => {
-                    d.borrow().wake_printer();
-                    w.global::<SellFlowAdapter>().set_receipt_queued(true);
-                }
-                Err(e) => {
-                    log::warn!("receipt: {e}");
-                    w.global::<SellFlowAdapter>().set_error("no_printer".into());
-                }
-            }
+            queue_last_receipt(&w, &kiosk, &d);
             super::touched(&w, &kiosk, &idle);
         });
     }
+}
+
+/// Queues the receipt of the sale just made (the customer asked, or `print_every_receipt`).
+/// The sale is already stored: the printer can only delay the paper.
+fn queue_last_receipt(w: &AppWindow, kiosk: &Shared, d: &Rc<RefCell<Devices>>) {
+    let queued = {
+        let k = kiosk.borrow();
+        let seq = k.sell.last_done.as_ref().map(|d| d.seq);
+        match (seq, d.borrow().printer_section()) {
+            (Some(seq), Some(section)) => crate::app::printing::queue_receipt(&k, section, seq),
+            _ => Err(crate::app::printing::PrintError::NoPrinter),
+        }
+    };
+    match queued {
+        Ok(()) => {
+            d.borrow().wake_printer();
+            w.global::<SellFlowAdapter>().set_receipt_queued(true);
+        }
+        Err(e) => {
+            log::warn!("receipt: {e}");
+            w.global::<SellFlowAdapter>().set_error("no_printer".into());
+        }
+    }
+}
+
+/// "−0,350 kg", starting with a left-to-right mark so that an Arabic screen does not move the
+/// minus sign to the end.
+fn minus(amount: String) -> String {
+    format!("\u{200E}−{amount}")
 }
 
 /// The seller's cart lines and total (also shown beside the catalogue).
@@ -248,7 +287,25 @@ pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
         a.set_remaining(zero);
         a.set_discount("".into());
         a.set_payments(ModelRc::new(VecModel::from(Vec::<PaymentRow>::new())));
+        a.set_discount_line(-1);
         return;
+    };
+    let totals = c.cart.totals().ok();
+    let line_discount = |id: u32| -> String {
+        let line = c.cart.line(id);
+        let cents = totals
+            .as_ref()
+            .and_then(|t| t.lines.iter().find(|lt| lt.line_id == id))
+            .map_or(0, |lt| lt.line_discount);
+        match line.and_then(|l| l.discount) {
+            None => String::new(),
+            Some(d) => match d.kind {
+                DiscountKind::Percent(bp) => {
+                    format!("−{} · −{}", format_rate(bp, l), format_money(cents, l))
+                }
+                DiscountKind::Amount(_) => format!("−{}", format_money(cents, l)),
+            },
+        }
     };
     let lines: Vec<CartLine> = c
         .cart
@@ -279,6 +336,7 @@ pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
                 detail: detail.into(),
                 amount: format_money(line.amount, l).into(),
                 manual,
+                discount: line_discount(line.id).into(),
             }
         })
         .collect();
@@ -312,6 +370,17 @@ pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
         })
         .collect();
     a.set_payments(ModelRc::new(VecModel::from(payments)));
+    match c.discount_line.and_then(|id| c.cart.line(id)) {
+        Some(line) => {
+            a.set_discount_line(line.id as i32);
+            a.set_discount_label(line.label.as_str().into());
+            a.set_discount_typed(c.discount_digits.as_str().into());
+            let cents: i64 = c.discount_digits.parse().unwrap_or(0);
+            a.set_discount_typed_money(format_money(cents, l).into());
+            a.set_discount_current(line_discount(line.id).into());
+        }
+        None => a.set_discount_line(-1),
+    }
 }
 
 /// The weighing panel: live weight, price, and whether the line may be added now.
@@ -336,15 +405,43 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     a.set_unit_price(format_money(p.price_cents, l).into());
     a.set_pricing(pricing_kind(p.pricing));
     a.set_divers(sell::is_divers(&chosen));
-    if p.pricing == Pricing::PerKg {
+    let tares: Vec<TareChoice> = sell::container_tares(kiosk)
+        .into_iter()
+        .map(|g| TareChoice {
+            grams: g as i32,
+            label: minus(format_kg(g, l)).into(),
+        })
+        .collect();
+    a.set_tares(ModelRc::new(VecModel::from(tares)));
+    a.set_tare_g(kiosk.sell.tare_g as i32);
+    a.set_tare_applied(minus(format_kg(kiosk.sell.tare_g, l)).into());
+    a.set_uncertified(!kiosk.sell.guard.config().legal_for_trade);
+    a.set_manual_allowed(sell::manual_allowed(kiosk));
+    a.set_manual(chosen.manual);
+    if p.pricing == Pricing::PerKg && chosen.manual {
+        // The weight typed by hand, in grams, shown in kg like the scale's.
+        let grams: i64 = chosen.qty_digits.parse().unwrap_or(0);
+        a.set_scale_ok(true);
+        a.set_weight(format_kg(grams, l).into());
+        a.set_stable(true);
+        a.set_net(true);
+        let price = crate::domain::pricing::weighed_price(grams, p.price_cents).unwrap_or(0);
+        a.set_line_price(format_money(price, l).into());
+        a.set_can_add(grams > 0);
+        a.set_refusal("".into());
+        a.set_fault("".into());
+    } else if p.pricing == Pricing::PerKg {
         match kiosk.devices.scale {
             ScaleView::Weight { grams, stable, net } => {
                 a.set_scale_ok(true);
                 a.set_weight(format_kg(grams, l).into());
                 a.set_stable(stable);
                 a.set_net(net);
+                // The price of what the rules will sell: the net after Comptoir's tare.
+                let reading = crate::domain::metrology::ScaleReading { grams, stable, net };
+                let sold = crate::domain::metrology::net_of(&reading, kiosk.sell.tare_g);
                 let price =
-                    crate::domain::pricing::weighed_price(grams.max(0), p.price_cents).unwrap_or(0);
+                    crate::domain::pricing::weighed_price(sold.max(0), p.price_cents).unwrap_or(0);
                 a.set_line_price(format_money(price, l).into());
             }
             _ => {
