@@ -361,15 +361,11 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
             .map(|_| rng.gen_range(8 * 3600 + 1800..12 * 3600 + 2700))
             .collect();
         times.sort_unstable();
-        let tx = store.write()?;
-        // The morning's harvest comes in before the stall opens (stock, lots).
-        garden.harvest_morning(&tx, day, &when)?;
+        // The day's tickets are drawn first (the same draws as ever), so that the morning's
+        // harvest can bring in what the market will sell; they are recorded after it.
+        let mut training_sales = Vec::new();
         if first_market_day {
             first_market_day = false;
-            let training = SaleContext {
-                training: true,
-                ..ctx.clone()
-            };
             for minute in [0, 5] {
                 let mut cart = Cart::new(seller.id);
                 let p = &products[rng.gen_range(0..products.len())];
@@ -379,10 +375,10 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
                 cart.add_payment(PaymentMethod::Cash, total, &no_credits)
                     .map_err(sales::SalesError::from)?;
                 let sale = cart.close_paid().map_err(sales::SalesError::from)?;
-                sales::record_sale(&tx, &sale, &training, when(day, 8 * 3600 + minute * 60))?;
+                training_sales.push((sale, when(day, 8 * 3600 + minute * 60)));
             }
         }
-        let mut today: Vec<i64> = Vec::new();
+        let mut planned = Vec::with_capacity(times.len());
         for &t in &times {
             let mut cart = Cart::new(seller.id);
             for _ in 0..rng.gen_range(1..=5) {
@@ -449,7 +445,21 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
                 pay(PaymentMethod::Card, total - cash)?;
             }
             let sale = cart.close_paid().map_err(sales::SalesError::from)?;
-            let entry = sales::record_sale(&tx, &sale, &ctx, when(day, t))?;
+            planned.push((sale, when(day, t)));
+        }
+        let tx = store.write()?;
+        // The morning's harvest comes in before the stall opens (stock, lots).
+        garden.harvest_morning(&tx, day, &when, &demand_of(&planned, &products))?;
+        let training = SaleContext {
+            training: true,
+            ..ctx.clone()
+        };
+        for (sale, at) in &training_sales {
+            sales::record_sale(&tx, sale, &training, *at)?;
+        }
+        let mut today: Vec<i64> = Vec::new();
+        for (sale, at) in &planned {
+            let entry = sales::record_sale(&tx, sale, &ctx, *at)?;
             today.push(entry.seq);
         }
         // A few refunds, after the market.
@@ -469,10 +479,37 @@ fn seed_sales(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError>
     Ok(())
 }
 
+/// What a day's tickets take from stock, per product, in its stock unit (grams of weighed
+/// lines of products sold by weight, pieces of the others; "divers" lines take nothing).
+fn demand_of(
+    planned: &[(crate::domain::cart::Sale, chrono::DateTime<Utc>)],
+    products: &[catalog::Product],
+) -> std::collections::HashMap<i64, i64> {
+    use crate::domain::cart::LineKind;
+    let mut demand = std::collections::HashMap::new();
+    for (sale, _) in planned {
+        for line in &sale.lines {
+            let Some(p) = products.iter().find(|p| p.id == line.product_id) else {
+                continue;
+            };
+            let qty = match (&line.kind, p.pricing) {
+                (LineKind::Weighed { grams, .. }, Pricing::PerKg) => *grams,
+                (LineKind::Piece { qty, .. }, Pricing::PerPiece | Pricing::PerBunch) => *qty,
+                _ => continue,
+            };
+            *demand.entry(p.id).or_insert(0) += qty;
+        }
+    }
+    demand
+}
+
 /// The demo garden's harvests, losses and stock counts, made around each market day with their
-/// own random generator (the sales seeded beside them stay the same): the morning's harvest of
-/// every product a little above what a market sells, sometimes part of it given away or
-/// composted; after the market, a loss or two and, on Saturdays, a count of a few products.
+/// own random generator (the sales seeded beside them stay the same): before the stall opens,
+/// the morning's harvest brings the shelf a little above what the market will sell (a margin of
+/// a fifth or so, and a crate at least), sometimes with part of it given away, composted or
+/// kept for the team; a product the shelf still holds enough of may wait. After the market, a
+/// loss or two of what is left and, on Saturdays, a count of a few products (a little less
+/// than the books say, now and then a little more). So stock never goes below zero.
 struct DemoGarden {
     rng: ChaCha8Rng,
     products: Vec<catalog::Product>,
@@ -514,6 +551,7 @@ impl DemoGarden {
         tx: &rusqlite::Connection,
         day: NaiveDate,
         when: &dyn Fn(NaiveDate, u32) -> chrono::DateTime<Utc>,
+        demand: &std::collections::HashMap<i64, i64>,
     ) -> Result<(), SeedError> {
         use crate::domain::stock::HarvestSplit;
         use crate::store::garden::{self, NewHarvest};
@@ -521,27 +559,32 @@ impl DemoGarden {
             return Ok(());
         };
         for (i, p) in self.products.clone().iter().enumerate() {
-            if self.rng.gen_ratio(1, 8) {
-                continue; // nothing ripe today
-            }
-            // Enough for the market, a little more when the shelf is bare.
-            let (target, least) = match p.pricing {
-                Pricing::PerKg => (self.rng.gen_range(11_000..=17_000), 2_000),
-                Pricing::PerPiece | Pricing::PerBunch => (self.rng.gen_range(20..=32), 4),
-            };
+            let need = demand.get(&p.id).copied().unwrap_or(0);
             let on_hand = garden::on_hand(tx, p.id)?;
-            let qty = (target - on_hand.max(0)).max(least) + on_hand.min(0).abs() / 2;
-            let mut split = HarvestSplit::all_for_sale(qty);
-            if self.rng.gen_ratio(1, 6) {
-                split.donation = qty / 10;
+            // The shelf when the stall opens: the market's sales and a margin.
+            let (margin, least) = match p.pricing {
+                Pricing::PerKg => (self.rng.gen_range(1_000..=3_000) + need / 5, 2_000),
+                Pricing::PerPiece | Pricing::PerBunch => (self.rng.gen_range(2..=5) + need / 5, 4),
+            };
+            let short = need + margin - on_hand;
+            if short <= 0 || (on_hand >= need && self.rng.gen_ratio(1, 8)) {
+                continue; // enough on the shelf, or nothing ripe today
             }
-            if self.rng.gen_ratio(1, 10) {
-                split.compost = qty / 20;
-            }
-            if self.rng.gen_ratio(1, 12) {
-                split.own_use = qty / 20;
-            }
+            let for_sale = short.max(least);
+            // Parts that do not go on sale, in twentieths of the harvest.
+            let donation = if self.rng.gen_ratio(1, 6) { 2 } else { 0 };
+            let compost = if self.rng.gen_ratio(1, 10) { 1 } else { 0 };
+            let own_use = if self.rng.gen_ratio(1, 12) { 1 } else { 0 };
+            let kept = 20 - donation - compost - own_use;
+            let qty = (for_sale * 20 + kept - 1) / kept;
+            let mut split = HarvestSplit {
+                for_sale: 0,
+                donation: qty * donation / 20,
+                own_use: qty * own_use / 20,
+                compost: qty * compost / 20,
+            };
             split.for_sale = qty - split.donation - split.compost - split.own_use;
+            debug_assert!(split.for_sale >= for_sale);
             let harvester = if self.rng.gen_ratio(1, 3) {
                 None
             } else {

@@ -19,18 +19,14 @@ use super::Kiosk;
 use crate::domain::metrology::{MetrologyConfig, WeighGuard, WeighRefusal};
 use crate::domain::money::format_money;
 use crate::domain::stock::{
-    days_left, is_low, to_grams, HarvestSplit, LossReason, StockError, StockMove, StockUnit,
+    days_left, is_low, to_grams, CorrectionReason, HarvestSplit, LossReason, StockError, StockMove,
+    StockUnit,
 };
 use crate::domain::weight::format_kg;
 use crate::domain::Lang;
 use crate::store::catalog::{self, Pricing, Product};
 use crate::store::garden::{self as gstore, GardenError, MoveSource, NewHarvest};
 use crate::store::utc_text;
-
-/// Crate tares the lead picks from when weighing a harvest (grams): none, a wooden crate, a
-/// plastic crate, a big plastic crate. The harvest is not a sale: the tare is taken off in
-/// software.
-pub const TARE_PRESETS: &[i64] = &[0, 450, 1_000, 1_800];
 
 /// The most pieces one harvest can count.
 pub const MAX_PIECES: i64 = 9_999;
@@ -54,6 +50,8 @@ pub enum GardenFlowError {
     SaleInProgress,
     #[error("this product is counted in pieces")]
     NotWeighed,
+    #[error("choose why the stock is corrected")]
+    NoReason,
     #[error(transparent)]
     Garden(#[from] GardenError),
 }
@@ -75,6 +73,7 @@ impl GardenFlowError {
             GardenFlowError::BadQuantity => "bad_quantity",
             GardenFlowError::SaleInProgress => "sale_in_progress",
             GardenFlowError::NotWeighed => "not_weighed",
+            GardenFlowError::NoReason => "no_reason",
             GardenFlowError::Garden(GardenError::UnknownProduct) => "unknown_product",
             GardenFlowError::Garden(e) => e.code(),
         }
@@ -168,6 +167,10 @@ pub enum StockOp {
     Loss(LossReason),
     Count,
     Threshold,
+    /// Goods given away from the shelf (a food bank, a neighbour).
+    Donation,
+    /// A signed correction; `None` while its reason is being chosen.
+    Correction(Option<CorrectionReason>),
 }
 
 /// The garden's state behind its screens.
@@ -182,6 +185,8 @@ pub struct Garden {
     pub stock_product: Option<i64>,
     pub stock_op: Option<StockOp>,
     pub stock_digits: String,
+    /// The sign of a correction being typed (`true`: take off).
+    pub stock_negative: bool,
     /// The stock screen's filter ("" for all) and sort.
     pub category: String,
     pub sort: StockSort,
@@ -205,6 +210,7 @@ impl Garden {
             stock_product: None,
             stock_op: None,
             stock_digits: String::new(),
+            stock_negative: false,
             category: String::new(),
             sort: StockSort::Category,
             period: Period::Week,
@@ -248,10 +254,12 @@ pub fn harvest_choose(kiosk: &mut Kiosk, product_id: i64) -> Result<(), GardenFl
         .filter(|p| p.active)
         .ok_or(GardenFlowError::UnknownProduct)?;
     kiosk.garden.logged = None;
+    // The first crate of the presets (by default none).
+    let tare_g = tare_presets(kiosk).first().copied().unwrap_or(0);
     kiosk.garden.draft = Some(HarvestDraft {
         product,
         step: HarvestStep::Quantity,
-        tare_g: 0,
+        tare_g,
         digits: String::new(),
         qty: None,
         plot: None,
@@ -261,9 +269,16 @@ pub fn harvest_choose(kiosk: &mut Kiosk, product_id: i64) -> Result<(), GardenFl
     Ok(())
 }
 
-/// Picks a crate tare from [`TARE_PRESETS`].
+/// The crate tares the lead picks from when weighing a harvest (grams), from the config's
+/// `[garden] crate_tares_g` (by default none, a wooden crate, a plastic crate, a big plastic
+/// crate). The harvest is not a sale: the tare is taken off in software.
+pub fn tare_presets(kiosk: &Kiosk) -> &[i64] {
+    &kiosk.config.garden.crate_tares_g
+}
+
+/// Picks a crate tare from [`tare_presets`].
 pub fn harvest_tare(kiosk: &mut Kiosk, index: usize) -> Result<(), GardenFlowError> {
-    let tare = *TARE_PRESETS
+    let tare = *tare_presets(kiosk)
         .get(index)
         .ok_or(GardenFlowError::BadQuantity)?;
     draft(kiosk)?.tare_g = tare;
@@ -608,12 +623,24 @@ pub fn stock_choose(kiosk: &mut Kiosk, product_id: i64) -> Result<(), GardenFlow
     Ok(())
 }
 
-/// What to do with it: a loss (with its reason), a count, its threshold.
+/// What to do with it: a loss (with its reason), a count, its threshold, a donation, a
+/// correction (its reason first).
 pub fn stock_op(kiosk: &mut Kiosk, op: Option<StockOp>) -> Result<(), GardenFlowError> {
     kiosk.session.require(Action::Stock)?;
     kiosk.garden.stock_op = op;
     kiosk.garden.stock_digits.clear();
+    kiosk.garden.stock_negative = false;
     kiosk.garden.stock_done = None;
+    Ok(())
+}
+
+/// Turns the correction being typed from adding to taking off and back.
+pub fn stock_sign(kiosk: &mut Kiosk) -> Result<(), GardenFlowError> {
+    kiosk.session.require(Action::Stock)?;
+    if !matches!(kiosk.garden.stock_op, Some(StockOp::Correction(Some(_)))) {
+        return Err(GardenFlowError::NoReason);
+    }
+    kiosk.garden.stock_negative = !kiosk.garden.stock_negative;
     Ok(())
 }
 
@@ -697,6 +724,9 @@ pub fn stock_confirm(kiosk: &mut Kiosk) -> Result<i64, GardenFlowError> {
     catalog::product(kiosk.store.conn(), id)?
         .filter(|p| p.active)
         .ok_or(GardenFlowError::UnknownProduct)?;
+    if op == StockOp::Correction(None) {
+        return Err(GardenFlowError::NoReason);
+    }
     let qty: i64 = kiosk
         .garden
         .stock_digits
@@ -749,11 +779,85 @@ pub fn stock_confirm(kiosk: &mut Kiosk) -> Result<i64, GardenFlowError> {
             tx.commit()?;
             r.delta
         }
+        StockOp::Donation => donate(kiosk, id, qty)?,
+        StockOp::Correction(reason) => {
+            let reason = reason.ok_or(GardenFlowError::NoReason)?;
+            let delta = if kiosk.garden.stock_negative {
+                -qty
+            } else {
+                qty
+            };
+            correct(kiosk, id, delta, reason)?
+        }
     };
     kiosk.garden.stock_done = Some((id, delta));
     kiosk.garden.stock_op = None;
     kiosk.garden.stock_digits.clear();
+    kiosk.garden.stock_negative = false;
     Ok(delta)
+}
+
+/// An active product, or `unknown_product` (retired or unknown products take no stock moves).
+fn active_product(kiosk: &Kiosk, product_id: i64) -> Result<Product, GardenFlowError> {
+    catalog::product(kiosk.store.conn(), product_id)?
+        .filter(|p| p.active)
+        .ok_or(GardenFlowError::UnknownProduct)
+}
+
+/// Records a donation from the shelf of `qty` (grams or pieces, more than zero): the goods go
+/// out of the oldest lots, like a sale. Returns the change of on-hand.
+pub fn donate(kiosk: &mut Kiosk, product_id: i64, qty: i64) -> Result<i64, GardenFlowError> {
+    let me = kiosk.session.require(Action::Stock)?.id;
+    active_product(kiosk, product_id)?;
+    if qty <= 0 {
+        return Err(GardenError::Stock(StockError::NonPositiveQuantity).into());
+    }
+    let now = kiosk.clock.now();
+    let tx = kiosk.store.write()?;
+    let r = gstore::record_move(
+        &tx,
+        product_id,
+        &StockMove::Donation { qty },
+        None,
+        &MoveSource {
+            by_staff: Some(me),
+            ..MoveSource::default()
+        },
+        now,
+    )?;
+    tx.commit()?;
+    Ok(r.delta)
+}
+
+/// Records a signed correction (`delta`, not zero) with its reason. A correction that takes
+/// off while a cart holds the product is allowed (unlike a count, it does not depend on what
+/// is on the shelf now). Returns the change of on-hand.
+pub fn correct(
+    kiosk: &mut Kiosk,
+    product_id: i64,
+    delta: i64,
+    reason: CorrectionReason,
+) -> Result<i64, GardenFlowError> {
+    let me = kiosk.session.require(Action::Stock)?.id;
+    active_product(kiosk, product_id)?;
+    if delta == 0 {
+        return Err(GardenError::Stock(StockError::ZeroCorrection).into());
+    }
+    let now = kiosk.clock.now();
+    let tx = kiosk.store.write()?;
+    let r = gstore::record_correction(
+        &tx,
+        product_id,
+        delta,
+        reason,
+        &MoveSource {
+            by_staff: Some(me),
+            ..MoveSource::default()
+        },
+        now,
+    )?;
+    tx.commit()?;
+    Ok(r.delta)
 }
 
 /// A count of `counted` (a negative count is refused: `negative_count`), for tests and tools

@@ -260,6 +260,41 @@ impl LossReason {
     }
 }
 
+/// Why the garden lead corrected a product's stock (recorded beside the correction move).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionReason {
+    /// A harvest, loss or count was entered wrong.
+    EntryError,
+    /// The scale or the weights of a crate disagree with the books.
+    Weighing,
+    /// Goods found that the books did not know of (a crate left in the cold room).
+    Found,
+    Other,
+}
+
+impl CorrectionReason {
+    pub const ALL: [CorrectionReason; 4] = [
+        CorrectionReason::EntryError,
+        CorrectionReason::Weighing,
+        CorrectionReason::Found,
+        CorrectionReason::Other,
+    ];
+
+    /// Stable token: `entry_error`, `weighing`, `found`, `other`.
+    pub fn code(self) -> &'static str {
+        match self {
+            CorrectionReason::EntryError => "entry_error",
+            CorrectionReason::Weighing => "weighing",
+            CorrectionReason::Found => "found",
+            CorrectionReason::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
 /// One move of a product's stock ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StockMove {
@@ -632,6 +667,14 @@ impl HarvestSplit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn correction_reasons_round_trip_their_codes() {
+        for r in CorrectionReason::ALL {
+            assert_eq!(CorrectionReason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(CorrectionReason::from_code("spoiled"), None);
+    }
 
     fn lot(day: u8, n: u32) -> LotNumber {
         LotNumber::new(2025, 6, day, "TOM", n).unwrap()

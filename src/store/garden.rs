@@ -21,6 +21,8 @@
 //!   through [`crate::domain::stock::Ledger`] and checks that flows, remainders and on-hand
 //!   say what the domain says.
 //! - `stock_thresholds`: the low-stock threshold of a product, a ledger (the last row wins).
+//! - `stock_corrections` (migration 10): why a correction was made (entry error, weighing,
+//!   goods found, other), one row beside each correction move made by [`record_correction`].
 //!
 //! Everything but `stock_lots.remaining` is append-only (triggers refuse UPDATE and DELETE).
 //!
@@ -45,7 +47,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::catalog::{Pricing, Product};
 use super::sales::{SaleKind, StoredLineKind, StoredSale};
 use crate::domain::stock::{
-    HarvestSplit, Ledger, LossReason, LotNumber, LotOrigin, StockError, StockMove, StockUnit,
+    CorrectionReason, HarvestSplit, Ledger, LossReason, LotNumber, LotOrigin, StockError,
+    StockMove, StockUnit,
 };
 
 /// Why a garden write was refused or failed.
@@ -390,6 +393,30 @@ pub fn record_move(
         on_hand: after_on_hand,
         draws,
     })
+}
+
+/// Records a signed correction of a product's stock with its reason, inside the caller's
+/// transaction: the move (no lot named: a positive one makes an adjustment lot after paying
+/// back what is owed, a negative one takes from the oldest lots) and its reason beside it.
+pub fn record_correction(
+    conn: &Connection,
+    product_id: i64,
+    delta: i64,
+    reason: CorrectionReason,
+    source: &MoveSource,
+    now: DateTime<Utc>,
+) -> Result<MoveRecord, GardenError> {
+    let r = record_move(
+        conn,
+        product_id,
+        &StockMove::Correction { delta, lot: None },
+        None,
+        source,
+        now,
+    )?;
+    conn.prepare_cached("INSERT INTO stock_corrections (move_id, reason) VALUES (?1, ?2)")?
+        .execute(params![r.move_id, reason.code()])?;
+    Ok(r)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -877,6 +904,8 @@ pub struct MoveRow {
     pub delta: i64,
     pub on_hand: i64,
     pub lot: Option<String>,
+    /// A loss's reason, or a correction's (`entry_error`, `weighing`, `found`, `other`; none
+    /// for corrections made without the stock screen).
     pub reason: Option<String>,
 }
 
@@ -917,8 +946,10 @@ fn move_of(row: &MoveRow) -> Result<StockMove, GardenError> {
 /// A product's moves, in order.
 pub fn moves_of(conn: &Connection, product_id: i64) -> rusqlite::Result<Vec<MoveRow>> {
     conn.prepare_cached(
-        "SELECT id, time_utc, product_id, kind, qty, delta, on_hand, lot, reason
-         FROM stock_moves WHERE product_id = ?1 ORDER BY id",
+        "SELECT m.id, m.time_utc, m.product_id, m.kind, m.qty, m.delta, m.on_hand, m.lot,
+                coalesce(m.reason, c.reason)
+         FROM stock_moves m LEFT JOIN stock_corrections c ON c.move_id = m.id
+         WHERE m.product_id = ?1 ORDER BY m.id",
     )?
     .query_map([product_id], |r| {
         Ok(MoveRow {

@@ -495,6 +495,23 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, dim, key, resident_id)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 10: why the garden lead corrected a stock (see store::garden): one row beside each
+    // correction move recorded from the stock screen.
+    r#"
+    CREATE TABLE stock_corrections (
+        move_id INTEGER PRIMARY KEY REFERENCES stock_moves(id),
+        reason  TEXT NOT NULL CHECK (reason IN ('entry_error', 'weighing', 'found', 'other'))
+    ) STRICT;
+    CREATE TRIGGER stock_corrections_no_update BEFORE UPDATE ON stock_corrections
+        BEGIN SELECT RAISE(ABORT, 'stock_corrections is append-only'); END;
+    CREATE TRIGGER stock_corrections_no_delete BEFORE DELETE ON stock_corrections
+        BEGIN SELECT RAISE(ABORT, 'stock_corrections is append-only'); END;
+    CREATE TRIGGER stock_corrections_of_a_correction BEFORE INSERT ON stock_corrections
+    BEGIN
+        SELECT RAISE(ABORT, 'stock_corrections: the move must be a correction')
+        WHERE (SELECT kind FROM stock_moves WHERE id = NEW.move_id) IS NOT 'correction';
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,7 +14,7 @@ use crate::app::garden::{
     self, GardenFlowError, HarvestStep, Metric, Part, Period, StockOp, StockSort,
 };
 use crate::app::{Kiosk, Screen};
-use crate::domain::stock::{LossReason, StockUnit};
+use crate::domain::stock::{CorrectionReason, LossReason, StockUnit};
 use crate::domain::weight::{format_grams_short, format_kg};
 use crate::domain::Lang;
 use crate::store::catalog;
@@ -51,10 +51,17 @@ fn op_of(code: &str) -> Option<StockOp> {
     match code {
         "count" => Some(StockOp::Count),
         "threshold" => Some(StockOp::Threshold),
-        _ => code
-            .strip_prefix("loss-")
-            .and_then(LossReason::from_code)
-            .map(StockOp::Loss),
+        "donation" => Some(StockOp::Donation),
+        "correction" => Some(StockOp::Correction(None)),
+        _ => match code.strip_prefix("correction-") {
+            Some(reason) => {
+                CorrectionReason::from_code(reason).map(|r| StockOp::Correction(Some(r)))
+            }
+            None => code
+                .strip_prefix("loss-")
+                .and_then(LossReason::from_code)
+                .map(StockOp::Loss),
+        },
     }
 }
 
@@ -63,6 +70,9 @@ fn op_code(op: Option<StockOp>) -> String {
         None => String::new(),
         Some(StockOp::Count) => "count".into(),
         Some(StockOp::Threshold) => "threshold".into(),
+        Some(StockOp::Donation) => "donation".into(),
+        Some(StockOp::Correction(None)) => "correction".into(),
+        Some(StockOp::Correction(Some(r))) => format!("correction-{}", r.code()),
         Some(StockOp::Loss(r)) => format!("loss-{}", r.code()),
     }
 }
@@ -182,6 +192,7 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
     });
     on!(on_stock_erase, true, |k| garden::stock_erase(k)
         .map(|_| None));
+    on!(on_stock_sign, true, |k| garden::stock_sign(k).map(|_| None));
     on!(on_stock_scale, true, |k| garden::stock_from_scale(k)
         .map(|_| None));
     on!(on_stock_confirm, true, |k| garden::stock_confirm(k)
@@ -190,6 +201,7 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
         k.garden.stock_product = None;
         k.garden.stock_op = None;
         k.garden.stock_digits.clear();
+        k.garden.stock_negative = false;
         k.garden.stock_done = None;
         Ok(None)
     });
@@ -257,7 +269,7 @@ pub(super) fn refresh_harvest(window: &AppWindow, kiosk: &Kiosk) {
         })
         .collect();
     a.set_products(model(products));
-    let tares: Vec<SharedString> = garden::TARE_PRESETS
+    let tares: Vec<SharedString> = garden::tare_presets(kiosk)
         .iter()
         .map(|g| format_grams_short(*g, l).into())
         .collect();
@@ -281,7 +293,7 @@ pub(super) fn refresh_harvest(window: &AppWindow, kiosk: &Kiosk) {
     let weighed = d.unit() == StockUnit::Grams;
     a.set_weighed(weighed);
     a.set_tare_index(
-        garden::TARE_PRESETS
+        garden::tare_presets(kiosk)
             .iter()
             .position(|t| *t == d.tare_g)
             .map_or(-1, |i| i as i32),
@@ -467,6 +479,7 @@ pub(super) fn refresh_stock(window: &AppWindow, kiosk: &Kiosk) {
                 (Err(_), StockUnit::Pieces) => "0".into(),
             };
             a.set_stock_entry(entry.into());
+            a.set_stock_negative(g.stock_negative);
             a.set_stock_done(
                 g.stock_done
                     .filter(|(id, _)| *id == p.id)
