@@ -331,3 +331,88 @@ fn training_mode_is_an_admin_switch_journaled_and_bannered() {
     );
     assert!(by_id(&ui, "training-banner").is_none());
 }
+
+#[test]
+fn a_customer_brings_back_part_of_a_basket_the_seller_refunds_those_lines() {
+    use comptoir::app::sell;
+    let ui = start();
+    sign_in_seller(&ui);
+    // Today's sale: six eggs and two salads, paid by card.
+    let seq = {
+        let mut k = ui.kiosk.borrow_mut();
+        let products = comptoir::store::catalog::active_products(k.store.conn()).unwrap();
+        let id = |name: &str| products.iter().find(|p| p.name == name).unwrap().id;
+        sell::choose(&mut k, id("Œufs")).unwrap();
+        sell::qty_digit(&mut k, '6').unwrap();
+        sell::add_pieces(&mut k).unwrap();
+        sell::choose(&mut k, id("Salade batavia")).unwrap();
+        sell::qty_digit(&mut k, '2').unwrap();
+        sell::add_pieces(&mut k).unwrap();
+        sell::pay(&mut k, comptoir::domain::cart::PaymentMethod::Card)
+            .unwrap()
+            .unwrap()
+            .seq
+    };
+    tap(&ui, "catalog-tickets");
+    assert!(by_id(&ui, &format!("ticket-number-{seq}")).is_some());
+    let journal_before = count(&ui, "SELECT count(*) FROM journal");
+
+    // The first tap shows the lines, all chosen.
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    assert_eq!(label(&ui, "refund-total").replace('\u{a0}', " "), "4,50 €");
+    // The eggs stay with the customer: only the salads go back.
+    tap(&ui, "refund-line-1");
+    assert_eq!(label(&ui, "refund-total").replace('\u{a0}', " "), "2,40 €");
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    let refunded: Vec<(i64, i64)> = {
+        let k = ui.kiosk.borrow();
+        let mut st = k
+            .store
+            .conn()
+            .prepare(
+                "SELECT l.line_no, l.net_cents FROM sale_lines l JOIN sales s
+                 ON s.kiosk_id = l.kiosk_id AND s.seq = l.seq WHERE s.refund_of = ?1",
+            )
+            .unwrap();
+        st.query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(refunded, vec![(2, -240)]);
+    assert_eq!(
+        label(&ui, &format!("ticket-status-{seq}")),
+        "remboursé en partie"
+    );
+
+    // Later the eggs come back too. The salads are shown refunded and cannot be chosen;
+    // leaving the eggs out as well chooses nothing: refused in words, nothing recorded.
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    assert_eq!(label(&ui, "refund-total").replace('\u{a0}', " "), "2,10 €");
+    tap(&ui, "refund-line-2");
+    assert_eq!(
+        label(&ui, "refund-total").replace('\u{a0}', " "),
+        "2,10 €",
+        "refunded already"
+    );
+    tap(&ui, "refund-line-1");
+    let before = count(&ui, "SELECT count(*) FROM journal");
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    assert_eq!(
+        label(&ui, "tickets-message"),
+        "Choisissez au moins une ligne à rembourser."
+    );
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), before);
+    tap(&ui, "refund-line-1");
+    tap(&ui, &format!("ticket-refund-{seq}"));
+    assert_eq!(label(&ui, &format!("ticket-status-{seq}")), "remboursé");
+    assert_eq!(
+        count(
+            &ui,
+            &format!("SELECT count(*) FROM sales WHERE refund_of = {seq}")
+        ),
+        2
+    );
+    assert!(journal::verify(ui.kiosk.borrow().store.conn()).is_ok());
+}

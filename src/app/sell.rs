@@ -826,11 +826,17 @@ pub struct Refunded {
 /// an edit. The money goes back the way it came (cash first up to the cash the sale kept).
 /// Lines already refunded are refused.
 pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
+    refund_lines(kiosk, seq, &[])
+}
+
+/// Refunds some lines of a recorded sale (`lines` empty: every line not refunded yet), as
+/// [`refund_sale`] does.
+pub fn refund_lines(kiosk: &mut Kiosk, seq: i64, lines: &[u32]) -> Result<Refunded, SellError> {
     let me = seller(kiosk)?;
     let (ctx, now) = ticket_context(kiosk, me)?;
     let tx = kiosk.store.write()?;
     let entry =
-        crate::store::sales::record_refund(&tx, seq, &[], &ctx, now).map_err(|e| match e {
+        crate::store::sales::record_refund(&tx, seq, lines, &ctx, now).map_err(|e| match e {
             crate::store::sales::SalesError::AlreadyRefunded { .. }
             | crate::store::sales::SalesError::NothingToRefund(_) => SellError::AlreadyRefunded,
             other => SellError::Store(other.to_string()),

@@ -95,6 +95,12 @@ pub fn reprint(
 
 /// Refunds what is left of an earlier sale, from this register's open cash session.
 pub fn refund(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, TicketError> {
+    refund_lines(kiosk, seq, &[])
+}
+
+/// Refunds some lines of an earlier sale (`lines` empty: all that are left), from this
+/// register's open cash session. A line already refunded is refused, nothing recorded.
+pub fn refund_lines(kiosk: &mut Kiosk, seq: i64, lines: &[u32]) -> Result<Refunded, TicketError> {
     kiosk.session.require(Action::Sell)?;
     let sale = sales::sale(kiosk.store.conn(), seq)
         .map_err(|e| TicketError::Store(e.to_string()))?
@@ -102,7 +108,45 @@ pub fn refund(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, TicketError> {
     if sale.kind == sales::SaleKind::Refund {
         return Err(TicketError::Unknown);
     }
-    Ok(sell::refund_sale(kiosk, seq)?)
+    Ok(sell::refund_lines(kiosk, seq, lines)?)
+}
+
+/// A line of a sale, as the refund panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundableLine {
+    pub line_no: u32,
+    pub label: String,
+    /// What the customer paid for it (discounts taken off).
+    pub net_cents: i64,
+    /// Refunded by an earlier refund: it cannot be refunded again.
+    pub refunded: bool,
+}
+
+/// The lines of sale `seq`, each marked when an earlier refund already gave it back.
+pub fn refundable_lines(kiosk: &Kiosk, seq: i64) -> Result<Vec<RefundableLine>, TicketError> {
+    kiosk.session.require(Action::Sell)?;
+    let conn = kiosk.store.conn();
+    let sale = sales::sale(conn, seq)
+        .map_err(|e| TicketError::Store(e.to_string()))?
+        .ok_or(TicketError::Unknown)?;
+    if sale.kind == sales::SaleKind::Refund {
+        return Err(TicketError::Unknown);
+    }
+    let refunded: std::collections::BTreeSet<u32> = sales::refunds_of(conn, seq)
+        .map_err(|e| TicketError::Store(e.to_string()))?
+        .iter()
+        .flat_map(|r| r.lines.iter().map(|l| l.line_no))
+        .collect();
+    Ok(sale
+        .lines
+        .iter()
+        .map(|l| RefundableLine {
+            line_no: l.line_no,
+            label: l.label.clone(),
+            net_cents: l.net_cents,
+            refunded: refunded.contains(&l.line_no),
+        })
+        .collect())
 }
 
 /// Journal kinds of the switches of training mode.

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::{AppWindow, Shared, TicketMessage, TicketRow, TicketsAdapter};
+use super::{AppWindow, RefundLineRow, Shared, TicketMessage, TicketRow, TicketsAdapter};
 use crate::app::cash::CashError;
 use crate::app::sell::SellError;
 use crate::app::tickets::{self, TicketError};
@@ -20,6 +20,9 @@ use crate::store::cash::MovementReason;
 struct Browsing {
     days_back: u32,
     confirm_refund: i64,
+    /// Lines of that ticket the seller took out of the refund (every line left is in by
+    /// default: a customer brings back the whole basket more often than not).
+    refund_left_out: std::collections::BTreeSet<u32>,
     /// The cash in/out panel: open, reason (0 float top-up, 1 bank deposit), cents typed.
     movement_open: bool,
     movement_reason: i32,
@@ -247,21 +250,52 @@ pub(super) fn wire(
         let weak = window.as_weak();
         let k = kiosk.clone();
         let idle = idle.clone();
+        a.on_refund_toggle(move |line| {
+            let Some(w) = weak.upgrade() else { return };
+            toggle_refund_line(line);
+            w.global::<TicketsAdapter>()
+                .set_message(TicketMessage::None);
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        });
+    }
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
         a.on_refund(move |seq| {
             let Some(w) = weak.upgrade() else { return };
             let seq = i64::from(seq);
             let b = browsing();
-            // The first tap asks for confirmation; the second refunds.
+            // The first tap shows the lines and asks for confirmation; the second refunds the
+            // lines chosen.
             if b.borrow().confirm_refund != seq {
                 b.borrow_mut().confirm_refund = seq;
+                b.borrow_mut().refund_left_out.clear();
                 w.global::<TicketsAdapter>()
                     .set_message(TicketMessage::None);
                 super::touched(&w, &k, &idle);
                 refresh(&w, &k.borrow());
                 return;
             }
+            let left_out = std::mem::take(&mut b.borrow_mut().refund_left_out);
+            let lines: Vec<u32> = tickets::refundable_lines(&k.borrow(), seq)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|l| !l.refunded && !left_out.contains(&l.line_no))
+                .map(|l| l.line_no)
+                .collect();
+            if lines.is_empty() {
+                // Nothing chosen: nothing to do, the panel stays for another choice.
+                b.borrow_mut().refund_left_out = left_out;
+                w.global::<TicketsAdapter>()
+                    .set_message(TicketMessage::NothingChosen);
+                super::touched(&w, &k, &idle);
+                refresh(&w, &k.borrow());
+                return;
+            }
             b.borrow_mut().confirm_refund = 0;
-            let result = tickets::refund(&mut k.borrow_mut(), seq);
+            let result = tickets::refund_lines(&mut k.borrow_mut(), seq, &lines);
             let a = w.global::<TicketsAdapter>();
             match &result {
                 Ok(r) => {
@@ -277,6 +311,16 @@ pub(super) fn wire(
             super::touched(&w, &k, &idle);
             refresh(&w, &k.borrow());
         });
+    }
+}
+
+/// A line of the ticket waiting for its refund, taken in or out of it.
+fn toggle_refund_line(line: i32) {
+    let b = browsing();
+    let mut b = b.borrow_mut();
+    let line = line as u32;
+    if !b.refund_left_out.remove(&line) {
+        b.refund_left_out.insert(line);
     }
 }
 
@@ -315,6 +359,30 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     a.set_is_today(b.days_back == 0);
     a.set_can_go_back(b.days_back < tickets::MAX_DAYS_BACK);
     a.set_confirm_refund(b.confirm_refund as i32);
+    let mut refund_total = 0;
+    let refund_rows: Vec<RefundLineRow> = if b.confirm_refund > 0 {
+        tickets::refundable_lines(kiosk, b.confirm_refund)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|line| {
+                let chosen = !line.refunded && !b.refund_left_out.contains(&line.line_no);
+                if chosen {
+                    refund_total += line.net_cents;
+                }
+                RefundLineRow {
+                    line: line.line_no as i32,
+                    label: line.label.into(),
+                    amount: format_money(line.net_cents, l).into(),
+                    chosen,
+                    refunded: line.refunded,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    a.set_refund_lines(ModelRc::new(VecModel::from(refund_rows)));
+    a.set_refund_total(format_money(refund_total, l).into());
     a.set_training(kiosk.sell.training);
     a.set_movement_open(b.movement_open);
     a.set_movement_reason(b.movement_reason);
