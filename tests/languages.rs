@@ -363,3 +363,100 @@ fn a_residents_card_brings_their_language_until_idle() {
     assert_eq!(language(&ui), "fr");
     assert_eq!(label(&ui, "compost-scan-title"), "Scannez votre carte");
 }
+
+/// The x of an element's left edge and of its right edge.
+fn span(ui: &Ui, id: &str) -> (f32, f32) {
+    let e = by_id(ui, id).unwrap_or_else(|| panic!("{id} on screen"));
+    let x = e.absolute_position().x;
+    (x, x + e.size().width)
+}
+
+/// `a` lies wholly before `b` in the reading direction: to its left in French, to its right in
+/// Arabic.
+fn reads_before(ui: &Ui, a: &str, b: &str) -> bool {
+    let (a, b) = (span(ui, a), span(ui, b));
+    if ui.window.global::<AppState>().get_rtl() {
+        a.0 >= b.1
+    } else {
+        a.1 <= b.0
+    }
+}
+
+#[test]
+fn arabic_mirrors_the_garden_and_compost_screens() {
+    let ui = start("fr");
+    tap(&ui, "area-garden");
+    sign_in(&ui, "Nadia", "2468");
+    tap(&ui, "garden-tab-stock");
+    assert_eq!(screen(&ui), Screen::GardenStock);
+    let product = ui.kiosk.borrow().store.conn().query_row(
+        "SELECT id FROM products WHERE name = 'Tomates'",
+        [],
+        |r| r.get::<_, i64>(0),
+    );
+    let product = product.unwrap();
+    let name = format!("stock-name-{product}");
+    let on_hand = format!("stock-on-hand-{product}");
+    let days = format!("stock-days-{product}");
+    // The same questions in French and in Arabic; the answers swap sides.
+    let stock = |ui: &Ui| {
+        assert!(reads_before(ui, "nav-home", "clock"));
+        assert!(reads_before(ui, "garden-tab-harvest", "garden-tab-stock"));
+        assert!(reads_before(ui, "garden-tab-reports", "garden-tab-sales"));
+        assert!(reads_before(ui, "stock-category-all", "stock-sort-days"));
+        assert!(reads_before(ui, &name, &on_hand));
+        assert!(reads_before(ui, &on_hand, &days));
+        assert!(reads_before(ui, "stock-low-count", "stock-value"));
+    };
+    stock(&ui);
+    let (fr_name, _) = span(&ui, &name);
+    ui.window
+        .global::<AppState>()
+        .invoke_set_language("ar".into());
+    assert!(ui.window.global::<AppState>().get_rtl());
+    stock(&ui);
+    // Mirrored, not just reordered: the product's name now ends at the right edge.
+    let (_, ar_name_end) = span(&ui, &name);
+    assert!(
+        fr_name < 100.0 && ar_name_end > 700.0,
+        "{fr_name} {ar_name_end}"
+    );
+
+    // The harvest: the summary at the reading start, the tares in reading order.
+    tap(&ui, "garden-tab-harvest");
+    tap(&ui, &format!("harvest-product-{product}"));
+    assert!(reads_before(&ui, "harvest-back", "harvest-take"));
+    assert!(reads_before(&ui, "harvest-tare-0", "harvest-tare-1"));
+
+    // The composter's screens, with the scale's reading and the resident's kinds.
+    for lang in ["fr", "ar"] {
+        ui.window
+            .global::<AppState>()
+            .invoke_set_language(lang.into());
+        assert_eq!(ui.window.global::<AppState>().get_rtl(), lang == "ar");
+        for (s, checks) in [
+            (
+                comptoir::app::Screen::CompostWeigh,
+                &[
+                    ("compost-weight", "kind-kitchen"),
+                    ("kind-kitchen", "kind-coffee"),
+                    ("kind-brown", "kind-other"),
+                    ("compost-cancel", "compost-confirm"),
+                ][..],
+            ),
+            (
+                comptoir::app::Screen::CompostThanks,
+                &[
+                    ("thanks-month", "thanks-total"),
+                    ("thanks-credits", "thanks-balance"),
+                ][..],
+            ),
+        ] {
+            ui.kiosk.borrow_mut().screen = s;
+            ui.refresh();
+            for (a, b) in checks {
+                assert!(reads_before(&ui, a, b), "{lang} {s:?}: {a} before {b}");
+            }
+        }
+    }
+}

@@ -8,6 +8,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 find . -name '*.slint' -not -path './lang/*' | sort | xargs slint-tr-extractor --package-name comptoir -o lang/comptoir.pot
+# slint-tr-extractor 1.18.1 wraps a long comment above a @tr into the .pot without the "#."
+# of its second line, which msgmerge refuses: give those lines back their "#. ".
+sed -i -e '/^\(#\|msg\|"\|$\)/!s/^/#. /' lang/comptoir.pot
 for po in lang/*/LC_MESSAGES/comptoir.po; do
     case "$po" in lang/en/*) continue ;; esac
     msgmerge --quiet --update --backup=none --no-wrap --no-fuzzy-matching "$po" lang/comptoir.pot
