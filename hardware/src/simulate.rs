@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -344,6 +344,10 @@ pub struct SimulatedJob {
 
 /// A job ends after this much silence.
 pub const PRINTER_JOB_SILENCE: Duration = Duration::from_secs(1);
+/// Jobs reported and not read yet are kept up to this many (each holds its decoded picture,
+/// a few hundred kB); later ones are only written to files. A simulator nobody reads from
+/// (the demo kiosk) would otherwise keep every receipt in memory.
+pub const PRINTER_JOBS_KEPT: usize = 8;
 
 struct ServedPrinter {
     decoder: crate::printer::EscPosDecoder,
@@ -352,7 +356,7 @@ struct ServedPrinter {
     out_dir: PathBuf,
     count: u32,
     last_input: Instant,
-    jobs: Sender<io::Result<SimulatedJob>>,
+    jobs: SyncSender<io::Result<SimulatedJob>>,
 }
 
 impl ServedPrinter {
@@ -364,7 +368,8 @@ impl ServedPrinter {
         let r = std::fs::write(&png, job.render(&self.renderer).to_png())
             .and_then(|_| std::fs::write(&txt, job.text()))
             .map(|_| SimulatedJob { png, txt, job });
-        let _ = self.jobs.send(r);
+        // Full (nobody reads): the job is on disk, its report is dropped.
+        let _ = self.jobs.try_send(r);
     }
 }
 
@@ -432,7 +437,7 @@ impl PrinterSimulatorHandle {
         let renderer = crate::printer::Renderer::new(font_ttf, paper)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         std::fs::create_dir_all(out_dir)?;
-        let (tx, jobs) = mpsc::channel();
+        let (tx, jobs) = mpsc::sync_channel(PRINTER_JOBS_KEPT);
         let served = ServedPrinter {
             decoder: crate::printer::EscPosDecoder::new(),
             status: Default::default(),

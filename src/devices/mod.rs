@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use comptoir_hardware::config::{PrinterSection, ScaleSection, ScannerSection};
 use comptoir_hardware::printer::{Mode, Paper};
@@ -207,8 +208,12 @@ impl Devices {
         self.printer_section.as_ref()
     }
 
-    /// Everything reported since the last call.
+    /// Everything reported since the last call. In demo mode, also lets go of the simulated
+    /// printer's reports of the jobs it wrote (the receipts are in their folder as files).
     pub fn drain(&self) -> Vec<DeviceEvent> {
+        if let Some(demo) = &self.demo {
+            while demo.printer.next_job(Duration::ZERO).is_some() {}
+        }
         self.events.try_iter().collect()
     }
 
