@@ -711,6 +711,11 @@ kind = "wedge"
         // A misspelt key is refused like any other.
         let e = parse("[compost]\nonly_hour = []\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (2, "compost.only_hour"));
+        // The annotated example parses, its commented hours too.
+        let example = include_str!("../hardware/pi/config.example.toml");
+        let c = parse(&example.replace("# only_hours", "only_hours")).unwrap();
+        assert_eq!(c.compost_only_hours().len(), 2);
+        assert!(parse(example).unwrap().compost.only_hours.is_empty());
         // Hours with the all-day compost-only mode: contradictory.
         let e = parse("mode = \"compost-only\"\n[compost]\nonly_hours = [\"Mon 08:00-12:00\"]\n")
             .unwrap_err();

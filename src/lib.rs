@@ -10,6 +10,7 @@ pub mod demo;
 pub mod devices;
 pub mod domain;
 pub mod garden_export;
+pub mod hours;
 pub mod paths;
 pub mod store;
 pub mod ui;

@@ -679,6 +679,17 @@ fn a_deposit_through_the_ui_with_the_scanner_and_the_scale() {
     tap(&ui, "compost-not-another");
     assert_eq!(screen(&ui), Screen::CompostIdle);
 
+    // The card once more, then nobody touches anything: the idle screen is back after a minute.
+    assert!(ui.devices.borrow().demo_scan(&payload));
+    wait_for(&ui, "the duplicate question again", show, |ui| {
+        screen(ui) == Screen::CompostWeigh
+    });
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(
+        compost::RESIDENT_IDLE_SECONDS + 1,
+    ));
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert_eq!(ui.kiosk.borrow().language, "en");
+
     // A revoked card.
     {
         let k = ui.kiosk.borrow();
@@ -691,4 +702,540 @@ fn a_deposit_through_the_ui_with_the_scanner_and_the_scale() {
     assert_eq!(screen(&ui), Screen::CompostIdle);
     let last = store::grand_totals(ui.kiosk.borrow().store.conn()).unwrap();
     assert_eq!(last.deposits, after.deposits);
+}
+
+/// A resident whose card is read by a keyboard-wedge reader, and who then touches nothing (no
+/// bucket, no choice): a minute later the composter's idle screen is back, in the kiosk's
+/// language, and nothing was recorded.
+#[test]
+fn a_wedge_scan_without_a_touch_goes_back_to_idle_after_a_minute() {
+    use comptoir::ui::AppState;
+    use slint::ComponentHandle;
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock());
+    kiosk.language = "fr".into();
+    let ui = Ui::new(kiosk).unwrap();
+    tap(&ui, "area-compost");
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    let (payload, language) = {
+        let k = ui.kiosk.borrow();
+        let r = store::residents(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|r| r.language != "fr" && r.nickname.is_some() && r.anonymised_utc.is_none())
+            .expect("a resident who does not speak French in the demo data");
+        let token = store::current_token(k.store.conn(), r.id).unwrap().unwrap();
+        (
+            CardPayload::from_token(people::token_bytes(&token).unwrap()).encode(),
+            r.language,
+        )
+    };
+    let before = deposit_count(&ui.kiosk.borrow());
+    ui.window
+        .global::<AppState>()
+        .invoke_key_typed(format!("{payload}\n").into());
+    assert_eq!(screen(&ui), Screen::CompostWeigh);
+    assert_eq!(ui.window.global::<AppState>().get_language(), language);
+    // Half a minute: still their deposit.
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(30));
+    assert_eq!(screen(&ui), Screen::CompostWeigh);
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(
+        compost::RESIDENT_IDLE_SECONDS - 30 + 1,
+    ));
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert_eq!(ui.window.global::<AppState>().get_language(), "fr");
+    assert_eq!(label(&ui, "compost-scan-title"), "Scannez votre carte");
+    assert!(ui.kiosk.borrow().compost.visit.is_none());
+    assert_eq!(deposit_count(&ui.kiosk.borrow()), before);
+}
+
+/// A resident's details change after registration (sellers and above): the next scan greets
+/// them in their new language with their new bucket; bad input is refused and changes nothing;
+/// every change is an `updated` event, and nothing unchanged is recorded.
+#[test]
+fn a_sellers_changes_to_a_resident_are_checked_and_recorded() {
+    use comptoir::app::residents::{self, Registration, ResidentError};
+    let (mut k, id, token) = kiosk_with_resident();
+    let events = |k: &Kiosk| store::resident_event_kinds(k.store.conn(), id).unwrap();
+    let before = store::resident(k.store.conn(), id).unwrap().unwrap();
+    let mut form = Registration::of(&before);
+    assert_eq!(form.nickname, "Mimi");
+    assert_eq!(form.bucket_tare_g, Some(500));
+    form.nickname = "  Mimi B. ".into();
+    form.building = "Tour Anjou".into();
+    form.household_size = Some(3);
+    form.language = "tr".into();
+    form.bucket_tare_g = Some(800);
+    // Nobody signed in: refused.
+    assert!(matches!(
+        residents::update(&mut k, id, &form),
+        Err(ResidentError::Denied(_))
+    ));
+    let amina = people::active_staff(k.store.conn()).unwrap().remove(0);
+    k.session.assume(amina);
+    let n_events = events(&k).len();
+    assert!(residents::update(&mut k, id, &form).unwrap());
+    let after = store::resident(k.store.conn(), id).unwrap().unwrap();
+    assert_eq!(after.nickname.as_deref(), Some("Mimi B."));
+    assert_eq!(after.building.as_deref(), Some("Tour Anjou"));
+    assert_eq!(after.household_size, Some(3));
+    assert_eq!(after.language, "tr");
+    assert_eq!(after.bucket_tare_g, Some(800));
+    assert_eq!(after.created_utc, before.created_utc);
+    assert_eq!(after.consent_date, before.consent_date);
+    assert_eq!(events(&k).len(), n_events + 1);
+    assert_eq!(events(&k).last().unwrap(), "updated");
+    // The same again: nothing to record.
+    assert!(!residents::update(&mut k, id, &form).unwrap());
+    assert_eq!(events(&k).len(), n_events + 1);
+
+    // Bad input: refused, nothing changed, nothing recorded.
+    let too_long = "x".repeat(41);
+    for (bad, expected) in [
+        (
+            Registration {
+                nickname: too_long.clone(),
+                ..form.clone()
+            },
+            "bad_nickname",
+        ),
+        (
+            Registration {
+                building: too_long.clone(),
+                ..form.clone()
+            },
+            "bad_building",
+        ),
+        (
+            Registration {
+                household_size: Some(0),
+                ..form.clone()
+            },
+            "bad_household",
+        ),
+        (
+            Registration {
+                household_size: Some(21),
+                ..form.clone()
+            },
+            "bad_household",
+        ),
+        (
+            Registration {
+                language: "de".into(),
+                ..form.clone()
+            },
+            "bad_language",
+        ),
+        (
+            Registration {
+                bucket_tare_g: Some(0),
+                ..form.clone()
+            },
+            "bad_bucket",
+        ),
+        (
+            Registration {
+                bucket_tare_g: Some(5001),
+                ..form.clone()
+            },
+            "bad_bucket",
+        ),
+    ] {
+        let e = residents::update(&mut k, id, &bad).unwrap_err();
+        assert_eq!(e.code(), expected, "{bad:?}");
+        assert!(
+            residents::register(&mut k, &bad).is_err(),
+            "registration checks the same: {bad:?}"
+        );
+    }
+    assert_eq!(store::resident(k.store.conn(), id).unwrap().unwrap(), after);
+    assert_eq!(events(&k).len(), n_events + 1);
+    // 40 characters is fine; an empty nickname and building too (residents are pseudonymous).
+    let forty = Registration {
+        nickname: "é".repeat(40),
+        ..form.clone()
+    };
+    assert!(residents::update(&mut k, id, &forty).unwrap());
+    let anonymous = Registration {
+        nickname: " ".into(),
+        building: String::new(),
+        bucket_tare_g: None,
+        ..form.clone()
+    };
+    assert!(residents::update(&mut k, id, &anonymous).unwrap());
+    let r = store::resident(k.store.conn(), id).unwrap().unwrap();
+    assert_eq!(
+        (r.nickname, r.building, r.bucket_tare_g),
+        (None, None, None)
+    );
+    assert!(matches!(
+        residents::update(&mut k, 9999, &form),
+        Err(ResidentError::Unknown)
+    ));
+    residents::update(&mut k, id, &form).unwrap();
+
+    // The next scan: in Turkish, with the 800 g bucket.
+    k.session = Default::default();
+    k.screen = AppScreen::CompostIdle;
+    scan(&mut k, &token);
+    assert_eq!(k.screen, AppScreen::CompostWeigh);
+    assert_eq!(k.language, "tr");
+    let v = k.compost.visit.clone().unwrap();
+    assert_eq!(v.bucket_tare_g, Some(800));
+    assert_eq!(v.nickname.as_deref(), Some("Mimi B."));
+    compost::end(&mut k);
+
+    // An anonymised resident stays anonymised.
+    let admin_store = &k.store;
+    store::anonymise(admin_store.conn(), id, None, "2026-06-20T09:00:00Z").unwrap();
+    let amina = people::active_staff(k.store.conn()).unwrap().remove(0);
+    k.session.assume(amina);
+    assert!(matches!(
+        residents::update(&mut k, id, &form),
+        Err(ResidentError::Anonymised)
+    ));
+    assert_eq!(
+        store::resident(k.store.conn(), id)
+            .unwrap()
+            .unwrap()
+            .nickname,
+        None
+    );
+}
+
+/// The residents' screen from the administration's tabs, and a resident's details changed
+/// there by touch: the form opens on their details, the keyboard types into the focused
+/// field, the household and language change, the change is saved and shown.
+#[test]
+fn an_admin_changes_a_residents_details_from_the_residents_tab() {
+    use comptoir::ui::ResidentsAdapter;
+    use slint::ComponentHandle;
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock());
+    kiosk.language = "en".into();
+    let ui = Ui::new(kiosk).unwrap();
+    tap(&ui, "area-admin");
+    let admin = people::active_staff(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Admin")
+        .unwrap()
+        .id;
+    tap(&ui, &format!("staff-{admin}"));
+    for d in "1234".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "key-ok");
+    assert_eq!(screen(&ui), Screen::AdminStaff);
+    assert_eq!(label(&ui, "tab-residents"), "Residents");
+    tap(&ui, "tab-residents");
+    assert_eq!(screen(&ui), Screen::AdminResidents);
+    // The tabs are there for an admin, the residents' tab chosen.
+    assert!(crate::common::by_id(&ui, "tab-staff").is_some());
+    let r = store::residents(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.anonymised_utc.is_none() && r.nickname.is_some() && r.language != "ar")
+        .unwrap();
+    // The list scrolls: choose through the adapter (rows out of view are not found).
+    ui.window
+        .global::<ResidentsAdapter>()
+        .invoke_select(r.id as i32);
+    assert!(label(&ui, "resident-details").starts_with(&format!("N° {}", r.id)));
+    tap(&ui, "resident-edit");
+    assert!(
+        crate::common::by_id(&ui, "tab-staff").is_none(),
+        "the form takes the room"
+    );
+    assert_eq!(
+        crate::common::by_id(&ui, "resident-nickname")
+            .unwrap()
+            .accessible_value()
+            .unwrap(),
+        r.nickname.clone().unwrap()
+    );
+    // Two letters more to the nickname, a new building typed in its own field.
+    tap(&ui, "kb-z");
+    tap(&ui, "kb-z");
+    tap(&ui, "resident-building");
+    for _ in 0..40 {
+        tap(&ui, "kb-erase");
+    }
+    for key in ["shift", "b", "space", "shift", "z"] {
+        tap(&ui, &format!("kb-{key}"));
+    }
+    let household = r.household_size.unwrap_or(1);
+    tap(&ui, "household-plus");
+    tap(&ui, "lang-ar");
+    tap(&ui, "resident-save");
+    assert_eq!(
+        label(&ui, "resident-message"),
+        "Changes saved.",
+        "{}",
+        label(&ui, "resident-form-message")
+    );
+    let after = store::resident(ui.kiosk.borrow().store.conn(), r.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.nickname.unwrap(),
+        format!("{}zz", r.nickname.unwrap())
+    );
+    assert_eq!(after.building.as_deref(), Some("B Z"));
+    assert_eq!(after.household_size, Some((household + 1).min(20)));
+    assert_eq!(after.language, "ar");
+    assert_eq!(
+        store::resident_event_kinds(ui.kiosk.borrow().store.conn(), r.id)
+            .unwrap()
+            .last()
+            .unwrap(),
+        "updated"
+    );
+    // Household size 0 cannot be reached: the minus button stops at 1.
+    tap(&ui, "resident-edit");
+    for _ in 0..25 {
+        tap(&ui, "household-minus");
+    }
+    assert_eq!(label(&ui, "household"), "1");
+    tap(&ui, "resident-cancel");
+    assert_eq!(
+        store::resident(ui.kiosk.borrow().store.conn(), r.id)
+            .unwrap()
+            .unwrap()
+            .household_size,
+        Some((household + 1).min(20)),
+        "cancelled: nothing saved"
+    );
+}
+
+/// The impact screen's households are those active in the periods shown, each counted once:
+/// two residents depositing in different months are two households over the 12 months, where
+/// the busiest month had one.
+#[test]
+fn impact_households_are_those_active_in_the_periods_shown() {
+    use chrono::NaiveDate;
+    let (mut k, a, _) = kiosk_with_resident();
+    let b = people::add_resident(
+        k.store.conn(),
+        &people::NewResident {
+            nickname: Some("Lou"),
+            building: Some("Bât. A"),
+            household_size: Some(4),
+            language: "fr",
+            consent_date: Some("2026-06-01"),
+        },
+        "2026-04-01T08:00:00Z",
+    )
+    .unwrap();
+    let credits = compost::credits_config(&k.config.compost);
+    let deposit = |k: &mut Kiosk, resident: i64, day: NaiveDate| {
+        let now = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let tx = k.store.write().unwrap();
+        store::record_deposit(
+            &tx,
+            &store::NewDeposit {
+                resident_id: Some(resident),
+                kind: WasteKind::Kitchen,
+                gross_g: 1500,
+                tare_g: 500,
+                tare_source: store::TareSource::Bucket,
+                reference: None,
+            },
+            &credits,
+            now,
+            day,
+            &comptoir::store::utc_text(day.and_hms_opt(0, 0, 0).unwrap().and_utc()),
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    };
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    deposit(&mut k, a, d(4, 10));
+    deposit(&mut k, a, d(4, 17));
+    deposit(&mut k, b, d(5, 12));
+    deposit(&mut k, a, d(6, 2));
+    let today = d(6, 20);
+    let months = compost::impact(k.store.conn(), "month", today).unwrap();
+    assert_eq!(months.totals.deposits, 4);
+    assert_eq!(months.totals.households, 2, "a and b, each once");
+    let weeks = compost::impact(k.store.conn(), "week", today).unwrap();
+    assert_eq!(weeks.totals.households, 2, "12 weeks reach back to April");
+    // Per building: both live in Bât. A (fewer than 3: merged into "other").
+    let other = months.buildings.iter().find(|r| r.key == "other").unwrap();
+    assert_eq!(other.households, 2);
+    assert_eq!(other.deposits, 4);
+    // Only June: one household.
+    let june =
+        comptoir::store::compost::active_households(k.store.conn(), "m2026-06", "m2026-06", "all")
+            .unwrap();
+    assert_eq!(june, vec![(String::new(), 1)]);
+}
+
+/// A config with the compost-only hours, in `timezone`, on a kiosk whose clock reads `utc`.
+fn scheduled_kiosk(timezone: &str, hours: &str, utc: chrono::DateTime<Utc>) -> Kiosk {
+    let text = format!("timezone = \"{timezone}\"\n[compost]\nonly_hours = [{hours}]\n");
+    let config = Config::parse(std::path::Path::new("config.toml"), &text).unwrap();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    Kiosk::new(store, config, RunMode::Demo, Clock::manual(utc))
+}
+
+/// The compost-only hours: evaluated on the kiosk's clock in the configured time zone; the
+/// mode changes at the next idle moment, never under a member of staff at work.
+#[test]
+fn the_compost_only_hours_switch_the_kiosk_when_idle() {
+    // Monday 15 June 2026, 07:59 in Paris (05:59 UTC).
+    let at = Utc.with_ymd_and_hms(2026, 6, 15, 5, 59, 0).unwrap();
+    let hours = r#""Mon-Fri 08:00-12:00", "Sat 14:00-18:00""#;
+    let mut k = scheduled_kiosk("Europe/Paris", hours, at);
+    assert!(!k.compost.compost_only);
+    assert_eq!(k.screen, AppScreen::Home);
+    assert!(!compost::follow_schedule(&mut k));
+    // The same instant is 01:59 in Martinique, 14:59 in Tokyo: the configured zone decides.
+    assert!(!compost::scheduled_compost_only(
+        &scheduled_kiosk("America/Martinique", hours, at).config,
+        at + chrono::Duration::minutes(2)
+    ));
+    assert!(compost::scheduled_compost_only(
+        &k.config,
+        at + chrono::Duration::minutes(2)
+    ));
+    assert!(!compost::scheduled_compost_only(
+        &k.config,
+        at + chrono::Duration::hours(4) + chrono::Duration::minutes(1)
+    ));
+
+    // An admin at work when the hours begin is not cut off.
+    let admin = people::active_staff(k.store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.role == people::Role::Admin)
+        .unwrap();
+    k.session.assume(admin.clone());
+    k.navigate(AppScreen::AdminStaff);
+    k.clock.advance(chrono::Duration::minutes(2));
+    assert!(!compost::follow_schedule(&mut k));
+    assert_eq!(k.screen, AppScreen::AdminStaff);
+    assert!(!k.compost.compost_only);
+    assert_eq!(
+        k.navigate(AppScreen::AdminProducts),
+        comptoir::app::Navigation::Shown(AppScreen::AdminProducts)
+    );
+    // Signed out (to the home screen): now the composter's screen, in compost-only mode.
+    {
+        let Kiosk {
+            session,
+            store,
+            clock,
+            ..
+        } = &mut k;
+        session.sign_out(store, clock, false, "admin.products");
+    }
+    k.screen = AppScreen::Home;
+    assert!(compost::follow_schedule(&mut k));
+    assert!(k.compost.compost_only);
+    assert_eq!(k.screen, AppScreen::CompostIdle);
+    assert!(!compost::follow_schedule(&mut k), "nothing more to do");
+    // Compost-only: the home screen is not reachable without a PIN; with one, everything is.
+    assert_eq!(
+        k.navigate(AppScreen::Home),
+        comptoir::app::Navigation::SignInFirst(AppScreen::Home)
+    );
+    k.session.assume(admin.clone());
+    assert_eq!(
+        k.navigate(AppScreen::Home),
+        comptoir::app::Navigation::Shown(AppScreen::Home)
+    );
+    // Left signed out on the home screen during the hours: back to the composter.
+    {
+        let Kiosk {
+            session,
+            store,
+            clock,
+            ..
+        } = &mut k;
+        session.sign_out(store, clock, false, "home");
+    }
+    assert!(compost::follow_schedule(&mut k));
+    assert_eq!(k.screen, AppScreen::CompostIdle);
+    // A resident's deposit at noon: the mode waits for its end.
+    let (resident, token) = {
+        let c = k.store.conn();
+        let r = store::residents(c)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.anonymised_utc.is_none())
+            .unwrap();
+        (r.id, store::current_token(c, r.id).unwrap().unwrap())
+    };
+    let _ = resident;
+    scan(&mut k, &token);
+    assert_eq!(k.screen, AppScreen::CompostWeigh);
+    k.clock.advance(chrono::Duration::hours(4));
+    assert!(!compost::follow_schedule(&mut k));
+    assert!(k.compost.compost_only);
+    compost::end(&mut k);
+    // Idle again after noon: full mode; the composter's screen stays, its "Home" asks a PIN.
+    assert!(compost::follow_schedule(&mut k));
+    assert!(!k.compost.compost_only);
+    assert_eq!(k.screen, AppScreen::CompostIdle);
+    // Saturday 14:00 in Paris: compost-only again, from the home screen.
+    k.screen = AppScreen::Home;
+    k.clock
+        .advance(chrono::Duration::days(5) + chrono::Duration::hours(2));
+    assert!(compost::follow_schedule(&mut k));
+    assert_eq!(k.screen, AppScreen::CompostIdle);
+    assert!(k.compost.compost_only);
+}
+
+/// The schedule through the UI: the kiosk follows it on its own (every second), and a member
+/// of staff at work keeps their screen until it locks after five minutes without a touch;
+/// then the composter's idle screen shows, with "Staff" instead of "Home".
+#[test]
+fn the_compost_only_hours_wait_for_the_staff_screen_to_lock() {
+    i_slint_backend_testing::init_no_event_loop();
+    // Saturday 20 June 2026, 13:58 in Paris.
+    let at = Utc.with_ymd_and_hms(2026, 6, 20, 11, 58, 0).unwrap();
+    let kiosk = scheduled_kiosk("Europe/Paris", r#""Sat 14:00-18:00""#, at);
+    let clock = kiosk.clock.clone();
+    let ui = Ui::new(kiosk).unwrap();
+    assert_eq!(screen(&ui), Screen::Home);
+    tap(&ui, "area-admin");
+    let admin = people::active_staff(ui.kiosk.borrow().store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Admin")
+        .unwrap()
+        .id;
+    tap(&ui, &format!("staff-{admin}"));
+    for d in "1234".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "key-ok");
+    assert_eq!(screen(&ui), Screen::AdminStaff);
+    clock.advance(chrono::Duration::minutes(3));
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(2));
+    assert_eq!(screen(&ui), Screen::AdminStaff, "not cut off");
+    tap(&ui, "tab-products");
+    assert_eq!(screen(&ui), Screen::AdminProducts);
+    // Five minutes without a touch: the screen locks, and the composter takes over.
+    clock.advance(chrono::Duration::minutes(6));
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(
+        comptoir::app::session::STAFF_TIMEOUT_SECONDS + 2,
+    ));
+    assert_eq!(screen(&ui), Screen::Login, "locked");
+    assert!(ui.kiosk.borrow().session.current().is_none());
+    // At the next second, nobody at the sign-in: the composter.
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(2));
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert!(crate::common::by_id(&ui, "nav-staff").is_some());
+    assert!(crate::common::by_id(&ui, "nav-home").is_none());
+    // 18:00: full mode again at the next second ("Home" back on the composter's screen).
+    clock.advance(chrono::Duration::hours(4));
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(2));
+    assert!(!ui.kiosk.borrow().compost.compost_only);
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert!(crate::common::by_id(&ui, "nav-home").is_some());
 }

@@ -10,13 +10,16 @@
 //!   deposit?" first, so nothing counts twice by mistake.
 //! - While a resident's deposit is in progress another card is refused (`busy`); unknown,
 //!   revoked and malformed cards are refused with a notice and nothing is recorded.
-//! - The compost-only mode (config `mode = "compost-only"`) reaches only this flow, the
-//!   language choice and the staff sign-in ([`gate`]).
+//! - The compost-only mode (config `mode = "compost-only"`, or `mode = "full"` within the
+//!   weekly `[compost] only_hours`) reaches only this flow, the language choice and the staff
+//!   sign-in ([`gate`]). The schedule is followed on the kiosk's clock in the configured time
+//!   zone, and the mode changes only when the kiosk is idle ([`follow_schedule`]): a member of
+//!   staff at work is not cut off.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 
 use super::{Kiosk, Screen};
-use crate::config::{CompostSection, KioskMode};
+use crate::config::{CompostSection, Config, KioskMode};
 use crate::devices::scanner::ScannerEvent;
 use crate::domain::credits::CreditsConfig;
 use crate::domain::metrology::{can_add_weighed_line, MetrologyConfig, WeighRefusal};
@@ -110,6 +113,8 @@ pub struct Compost {
     pub thanks: Option<Thanks>,
     /// The kiosk's language before a resident's was applied.
     idle_language: Option<String>,
+    /// The compost-only mode is in force (see [`follow_schedule`]).
+    pub compost_only: bool,
 }
 
 /// The credits rules of the config.
@@ -144,7 +149,7 @@ pub fn metrology(kiosk: &Kiosk) -> MetrologyConfig {
 /// The compost-only mode: without a signed-in member of staff, only the compost flow, the
 /// language choice and the sign-in are reachable; anything else leads to `compost.idle`.
 pub fn gate(kiosk: &Kiosk, to: Screen) -> Screen {
-    if kiosk.config.mode != KioskMode::CompostOnly || kiosk.session.current().is_some() {
+    if !kiosk.compost.compost_only || kiosk.session.current().is_some() {
         return to;
     }
     match to {
@@ -152,6 +157,64 @@ pub fn gate(kiosk: &Kiosk, to: Screen) -> Screen {
         Screen::ConfigError | Screen::FirstStart => to,
         _ => Screen::CompostIdle,
     }
+}
+
+/// Whether the config puts the kiosk in compost-only mode at `now`: `mode = "compost-only"`,
+/// or `mode = "full"` and `now` (local time in the configured time zone) within one of the
+/// weekly `[compost] only_hours`.
+pub fn scheduled_compost_only(config: &Config, now: DateTime<Utc>) -> bool {
+    if config.mode == KioskMode::CompostOnly {
+        return true;
+    }
+    if config.compost.only_hours.is_empty() {
+        return false;
+    }
+    let local = now.with_timezone(&config.tz());
+    crate::hours::within(
+        &config.compost_only_hours(),
+        local.weekday().num_days_from_monday(),
+        local.hour() * 60 + local.minute(),
+    )
+}
+
+/// Nobody is using the kiosk: nobody signed in or typing a PIN, no resident's deposit or
+/// thanks on screen, and the screen is the home screen, the sign-in or the composter's idle
+/// screen (a staff screen left alone locks to the sign-in after its timeout).
+fn kiosk_idle(kiosk: &Kiosk) -> bool {
+    kiosk.session.current().is_none()
+        && kiosk.session.pending().is_none()
+        && kiosk.compost.visit.is_none()
+        && kiosk.compost.thanks.is_none()
+        && matches!(
+            kiosk.screen,
+            Screen::Home | Screen::Login | Screen::CompostIdle
+        )
+}
+
+/// Follows the compost-only schedule (called every second): when the mode in force is not the
+/// one the config gives for now, it changes at the kiosk's next idle moment, never under a
+/// member of staff at work or a resident's deposit. Entering compost-only shows the
+/// composter's idle screen; leaving it leaves the composter's idle screen as it is (its "Home"
+/// asks for a staff PIN, as always from the composter). The home screen is never left showing
+/// in compost-only mode once nobody is signed in. Returns whether anything changed.
+pub fn follow_schedule(kiosk: &mut Kiosk) -> bool {
+    let wanted = scheduled_compost_only(&kiosk.config, kiosk.clock.now());
+    let switch = wanted != kiosk.compost.compost_only;
+    let home_left = wanted && kiosk.screen == Screen::Home;
+    if !(switch || home_left) || !kiosk_idle(kiosk) {
+        return false;
+    }
+    if switch {
+        log::info!(
+            "compost-only mode {}",
+            if wanted { "begins" } else { "ends" }
+        );
+        kiosk.compost.compost_only = wanted;
+    }
+    if wanted && kiosk.screen != Screen::CompostIdle {
+        kiosk.navigate(Screen::CompostIdle);
+    }
+    true
 }
 
 /// Local midnight of `day` in UTC text.
@@ -490,8 +553,9 @@ pub struct ImpactReport {
 }
 
 /// The impact report ending `today`: 12 weeks, 12 months or 5 years. Figures come from the
-/// derived per-period table, so a report over years reads a few hundred rows. Households are
-/// those active in the last period of the largest kind shown (the year, for years).
+/// derived per-period tables, so a report over years reads a few hundred rows of figures.
+/// Households are those active (at least one deposit) in the periods shown, each counted once,
+/// in total and per building.
 pub fn impact(
     conn: &rusqlite::Connection,
     granularity: &str,
@@ -533,14 +597,20 @@ pub fn impact(
             .map_or(0, |r| r.grams);
         report.bars.push((label.clone(), g));
     }
-    // Totals over the shown periods; households: distinct over the whole range cannot be
-    // summed, so the most active period's count is shown (a lower bound).
+    // Totals over the shown periods; households cannot be summed over periods (the same
+    // household is active in many), so they are counted distinct over the whole range.
     for r in rows.iter().filter(|r| r.dim == "all") {
         report.totals.grams += r.grams;
         report.totals.deposits += r.deposits;
         report.totals.co2e_g += r.co2e_g;
-        report.totals.households = report.totals.households.max(r.households);
     }
+    report.totals.households = store::active_households(conn, &first, &last, "all")?
+        .first()
+        .map_or(0, |(_, n)| *n);
+    let building_households: std::collections::BTreeMap<String, i64> =
+        store::active_households(conn, &first, &last, "building")?
+            .into_iter()
+            .collect();
     let merge = |dim: &str| -> Vec<store::StatRow> {
         let mut by_key: std::collections::BTreeMap<String, store::StatRow> = Default::default();
         for r in rows.iter().filter(|r| r.dim == dim) {
@@ -553,8 +623,10 @@ pub fn impact(
                 });
             e.grams += r.grams;
             e.deposits += r.deposits;
-            e.households = e.households.max(r.households);
             e.co2e_g += r.co2e_g;
+            if dim == "building" {
+                e.households = building_households.get(&r.key).copied().unwrap_or(0);
+            }
         }
         let mut v: Vec<_> = by_key.into_values().collect();
         v.sort_by_key(|r| std::cmp::Reverse(r.grams));

@@ -34,8 +34,12 @@ pub enum ResidentError {
     NoCard,
     #[error("nickname: at most 40 characters")]
     BadNickname,
+    #[error("building: at most 40 characters")]
+    BadBuilding,
     #[error("household size: 1 to 20")]
     BadHousehold,
+    #[error("bucket: 1 g to 5 kg, or weighed empty")]
+    BadBucket,
     #[error("unknown language")]
     BadLanguage,
     #[error("no printer")]
@@ -52,7 +56,9 @@ impl ResidentError {
             ResidentError::Anonymised => "anonymised",
             ResidentError::NoCard => "no_card",
             ResidentError::BadNickname => "bad_nickname",
+            ResidentError::BadBuilding => "bad_building",
             ResidentError::BadHousehold => "bad_household",
+            ResidentError::BadBucket => "bad_bucket",
             ResidentError::BadLanguage => "bad_language",
             ResidentError::NoPrinter => "no_printer",
             ResidentError::Store(_) => "store",
@@ -89,27 +95,63 @@ pub struct Registration {
     pub bucket_tare_g: Option<i64>,
 }
 
+/// The longest nickname and building.
+pub const MAX_DETAIL_CHARS: usize = 40;
+/// The heaviest registered bucket, in grams.
+pub const MAX_BUCKET_G: i64 = 5_000;
+
+impl Registration {
+    /// The trimmed nickname and building, once every field is checked: the nickname and the
+    /// building may be empty (a resident is pseudonymous), at most 40 characters; a household
+    /// of 1 to 20; one of the kiosk's languages; a bucket of 1 g to 5 kg, or none (weighed
+    /// empty at each deposit).
+    fn checked(&self) -> Result<(&str, &str), ResidentError> {
+        let nickname = self.nickname.trim();
+        if nickname.chars().count() > MAX_DETAIL_CHARS {
+            return Err(ResidentError::BadNickname);
+        }
+        let building = self.building.trim();
+        if building.chars().count() > MAX_DETAIL_CHARS {
+            return Err(ResidentError::BadBuilding);
+        }
+        if self.household_size.is_some_and(|n| !(1..=20).contains(&n)) {
+            return Err(ResidentError::BadHousehold);
+        }
+        if !RESIDENT_LANGUAGES.contains(&self.language.as_str()) {
+            return Err(ResidentError::BadLanguage);
+        }
+        if self
+            .bucket_tare_g
+            .is_some_and(|g| !(1..=MAX_BUCKET_G).contains(&g))
+        {
+            return Err(ResidentError::BadBucket);
+        }
+        Ok((nickname, building))
+    }
+
+    /// A resident's details as the form shows them, to edit.
+    pub fn of(r: &store::Resident) -> Registration {
+        Registration {
+            nickname: r.nickname.clone().unwrap_or_default(),
+            building: r.building.clone().unwrap_or_default(),
+            household_size: r.household_size,
+            language: r.language.clone(),
+            bucket_tare_g: r.bucket_tare_g,
+        }
+    }
+}
+
 /// Registers a resident (consent given today) and issues their first card. Returns the
 /// internal resident number.
 pub fn register(kiosk: &mut Kiosk, r: &Registration) -> Result<i64, ResidentError> {
     let actor = kiosk.session.require(Action::RegisterResident)?.id;
-    let nickname = r.nickname.trim();
-    if nickname.chars().count() > 40 {
-        return Err(ResidentError::BadNickname);
-    }
-    if r.household_size.is_some_and(|n| !(1..=20).contains(&n)) {
-        return Err(ResidentError::BadHousehold);
-    }
-    if !RESIDENT_LANGUAGES.contains(&r.language.as_str()) {
-        return Err(ResidentError::BadLanguage);
-    }
+    let (nickname, building) = r.checked()?;
     let now = kiosk.clock.now();
     let now_text = utc_text(now);
     let today = now
         .with_timezone(&kiosk.config.tz())
         .date_naive()
         .to_string();
-    let building = r.building.trim();
     let tx = kiosk.store.write()?;
     let id = people::add_resident(
         &tx,
@@ -133,6 +175,32 @@ pub fn register(kiosk: &mut Kiosk, r: &Registration) -> Result<i64, ResidentErro
     store::record_resident_event(&tx, id, ResidentEvent::CardIssued, Some(actor), &now_text)?;
     tx.commit()?;
     Ok(id)
+}
+
+/// Changes a registered resident's nickname, building, household size, language or bucket
+/// (sellers and above), with the same checks as the registration. Recorded in
+/// `resident_events` (`updated`, who, when) when something changed; returns whether it did.
+/// Their deposits keep the building they were made in.
+pub fn update(kiosk: &mut Kiosk, id: i64, r: &Registration) -> Result<bool, ResidentError> {
+    let actor = kiosk.session.require(Action::RegisterResident)?.id;
+    let (nickname, building) = r.checked()?;
+    let now = utc_text(kiosk.clock.now());
+    let tx = kiosk.store.write()?;
+    let changed = store::update_resident(
+        &tx,
+        id,
+        &store::ResidentDetails {
+            nickname: (!nickname.is_empty()).then_some(nickname),
+            building: (!building.is_empty()).then_some(building),
+            household_size: r.household_size,
+            language: &r.language,
+            bucket_tare_g: r.bucket_tare_g,
+        },
+        Some(actor),
+        &now,
+    )?;
+    tx.commit()?;
+    Ok(changed)
 }
 
 /// A lost card: the old one is revoked (refused from now on), a new one issued.

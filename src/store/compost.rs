@@ -334,6 +334,55 @@ pub fn set_bucket_tare(
     record_resident_event(conn, resident_id, ResidentEvent::Updated, actor, now_utc)
 }
 
+/// What staff may change about a resident after registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResidentDetails<'a> {
+    pub nickname: Option<&'a str>,
+    pub building: Option<&'a str>,
+    pub household_size: Option<i64>,
+    pub language: &'a str,
+    pub bucket_tare_g: Option<i64>,
+}
+
+/// Changes a resident's details and records an `updated` event (who and when; never the
+/// details, which must stay erasable). Nothing is written when nothing changes; returns
+/// whether something did. Anonymised residents stay anonymised.
+pub fn update_resident(
+    conn: &Connection,
+    resident_id: i64,
+    d: &ResidentDetails,
+    actor: Option<i64>,
+    now_utc: &str,
+) -> Result<bool> {
+    let r = resident(conn, resident_id)?.ok_or(CompostError::UnknownResident(resident_id))?;
+    if r.anonymised_utc.is_some() {
+        return Err(CompostError::Anonymised(resident_id));
+    }
+    let unchanged = r.nickname.as_deref() == d.nickname
+        && r.building.as_deref() == d.building
+        && r.household_size == d.household_size
+        && r.language == d.language
+        && r.bucket_tare_g == d.bucket_tare_g;
+    if unchanged {
+        return Ok(false);
+    }
+    conn.execute(
+        "UPDATE residents SET nickname = ?2, building = ?3, household_size = ?4, language = ?5,
+                bucket_tare_g = ?6
+         WHERE id = ?1 AND anonymised_utc IS NULL",
+        params![
+            resident_id,
+            d.nickname,
+            d.building,
+            d.household_size,
+            d.language,
+            d.bucket_tare_g
+        ],
+    )?;
+    record_resident_event(conn, resident_id, ResidentEvent::Updated, actor, now_utc)?;
+    Ok(true)
+}
+
 /// Erases the resident's nickname and details and revokes their card. Deposits and credits
 /// stay under the internal id, so every total is unchanged. Per-building activity rows of the
 /// derived figures are dropped (they would tie the id to a building); the figures stay.
@@ -1060,6 +1109,25 @@ pub fn stats(
             co2e_g: r.get(6)?,
         })
     })?;
+    rows.collect()
+}
+
+/// Households (residents) with at least one deposit in the periods `first..=last` (keys of one
+/// kind, as for [`stats`]), each counted once however many periods they were active in: by
+/// key of `dim` (`all`: one row keyed ""; `building`: per building, anonymised residents no
+/// longer counted there).
+pub fn active_households(
+    conn: &Connection,
+    first: &str,
+    last: &str,
+    dim: &str,
+) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, count(DISTINCT resident_id) FROM compost_active
+         WHERE period >= ?1 AND period <= ?2 AND dim = ?3
+         GROUP BY key ORDER BY key",
+    )?;
+    let rows = stmt.query_map(params![first, last, dim], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 

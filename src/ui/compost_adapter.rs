@@ -30,6 +30,10 @@ fn lang(k: &Kiosk) -> Lang {
 #[derive(Debug, Default)]
 struct Forms {
     registration: Option<Registration>,
+    /// The resident whose details the form changes; `None`: a new registration.
+    editing: Option<i64>,
+    /// Where the screen's keyboard types: "nickname" or "building".
+    field: String,
     selected: Option<i64>,
     message: String,
     confirm_anonymise: bool,
@@ -68,6 +72,16 @@ fn restart_resident_timer(window: &AppWindow, kiosk: &Shared, seconds: u64) {
     });
 }
 
+/// A card was read (serial reader or keyboard wedge): somebody is at the kiosk, as after a
+/// touch. The idle timers restart, and a deposit the card started gets the compost flow's own
+/// 60 s timer, so a resident who then touches nothing is sent back to the idle screen.
+pub(super) fn scanned(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) {
+    super::touched(window, kiosk, idle);
+    if kiosk.borrow().compost.visit.is_some() {
+        restart_resident_timer(window, kiosk, compost::RESIDENT_IDLE_SECONDS);
+    }
+}
+
 pub(super) fn wire(
     window: &AppWindow,
     kiosk: &Shared,
@@ -81,12 +95,12 @@ pub(super) fn wire(
             Ok(n) => log::info!("retention: {n} inactive residents anonymised"),
             Err(e) => log::error!("retention: {e}"),
         }
-        if k.config.mode == crate::config::KioskMode::CompostOnly && k.screen == Screen::Home {
+        if k.compost.compost_only && k.screen == Screen::Home {
             k.screen = Screen::CompostIdle;
         }
     }
     let a = window.global::<CompostAdapter>();
-    a.set_compost_only(kiosk.borrow().config.mode == crate::config::KioskMode::CompostOnly);
+    a.set_compost_only(kiosk.borrow().compost.compost_only);
     macro_rules! on {
         ($setter:ident, |$k:ident, $w:ident, $i:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
             let weak = window.as_weak();
@@ -270,10 +284,11 @@ fn wire_residents(
             let idle = idle.clone();
             a.$setter(move |$($arg: $ty),*| {
                 let Some(w) = weak.upgrade() else { return };
-                {
-                    let $k = &kiosk;
+                // The body may return early: the screen is refreshed all the same.
+                #[allow(clippy::redundant_closure_call)]
+                (|$k: &Shared| {
                     $body;
-                }
+                })(&kiosk);
                 super::touched(&w, &kiosk, &idle);
                 super::refresh(&w, &kiosk);
             });
@@ -297,6 +312,7 @@ fn wire_residents(
         let mut f = f.borrow_mut();
         f.selected = Some(i64::from(id));
         f.registration = None;
+        f.editing = None;
         f.message.clear();
         f.confirm_anonymise = false;
     }));
@@ -307,16 +323,62 @@ fn wire_residents(
             language: "fr".into(),
             ..Registration::default()
         });
+        f.editing = None;
+        f.field = "nickname".into();
         f.message.clear();
     }));
-    on!(on_nickname_char, |_k, c: slint::SharedString| form(|r| {
-        if r.nickname.chars().count() < 40 {
-            r.nickname.push_str(&c);
+    on!(on_edit, |k| {
+        let Some(id) = FORMS.with(|f| f.borrow().selected) else {
+            return;
+        };
+        match store::resident(k.borrow().store.conn(), id) {
+            Ok(Some(r)) if r.anonymised_utc.is_none() => FORMS.with(|f| {
+                let mut f = f.borrow_mut();
+                f.registration = Some(Registration::of(&r));
+                f.editing = Some(id);
+                f.field = "nickname".into();
+                f.message.clear();
+                f.confirm_anonymise = false;
+            }),
+            Ok(Some(_)) => message("anonymised_resident"),
+            Ok(None) => message("unknown_resident"),
+            Err(e) => {
+                log::error!("resident {id}: {e}");
+                message("store");
+            }
         }
+    });
+    on!(on_focus, |_k, field: slint::SharedString| FORMS.with(|f| {
+        f.borrow_mut().field = if field == "building" {
+            "building".into()
+        } else {
+            "nickname".into()
+        };
     }));
-    on!(on_nickname_erase, |_k| form(|r| {
-        r.nickname.pop();
-    }));
+    // The keyboard types into the focused field, up to the longest detail allowed.
+    on!(on_nickname_char, |_k, c: slint::SharedString| {
+        let building = FORMS.with(|f| f.borrow().field == "building");
+        form(|r| {
+            let text = if building {
+                &mut r.building
+            } else {
+                &mut r.nickname
+            };
+            if text.chars().count() < residents::MAX_DETAIL_CHARS {
+                text.push_str(&c);
+            }
+        })
+    });
+    on!(on_nickname_erase, |_k| {
+        let building = FORMS.with(|f| f.borrow().field == "building");
+        form(|r| {
+            if building {
+                r.building.pop();
+            } else {
+                r.nickname.pop();
+            }
+        })
+    });
     on!(on_set_building, |_k, b: slint::SharedString| form(|r| {
         r.building = if r.building == b.as_str() {
             String::new()
@@ -334,23 +396,40 @@ fn wire_residents(
     on!(on_set_bucket, |_k, b: slint::SharedString| form(|r| {
         r.bucket_tare_g = b.parse().ok();
     }));
-    on!(on_close_form, |_k| FORMS
-        .with(|f| f.borrow_mut().registration = None));
+    on!(on_close_form, |_k| FORMS.with(|f| {
+        let mut f = f.borrow_mut();
+        f.registration = None;
+        f.editing = None;
+    }));
     on!(on_register, |k| {
         let Some(r) = FORMS.with(|f| f.borrow().registration.clone()) else {
             return;
         };
-        let result = residents::register(&mut k.borrow_mut(), &r);
-        match result {
-            Ok(id) => {
-                FORMS.with(|f| {
-                    let mut f = f.borrow_mut();
-                    f.registration = None;
-                    f.selected = Some(id);
-                });
-                message("saved");
+        if let Some(id) = FORMS.with(|f| f.borrow().editing) {
+            match residents::update(&mut k.borrow_mut(), id, &r) {
+                Ok(changed) => {
+                    FORMS.with(|f| {
+                        let mut f = f.borrow_mut();
+                        f.registration = None;
+                        f.editing = None;
+                    });
+                    message(if changed { "updated" } else { "unchanged" });
+                }
+                // The form stays open with what was typed, and says what is wrong.
+                Err(e) => FORMS.with(|f| f.borrow_mut().message = e.code().into()),
             }
-            Err(e) => message(e.code()),
+        } else {
+            match residents::register(&mut k.borrow_mut(), &r) {
+                Ok(id) => {
+                    FORMS.with(|f| {
+                        let mut f = f.borrow_mut();
+                        f.registration = None;
+                        f.selected = Some(id);
+                    });
+                    message("saved");
+                }
+                Err(e) => message(e.code()),
+            }
         }
     });
     {
@@ -418,6 +497,7 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
         super::apply_language(window, &kiosk.language);
     }
     let a = window.global::<CompostAdapter>();
+    a.set_compost_only(kiosk.compost.compost_only);
     let notice = kiosk.compost.notice;
     a.set_notice(notice.map_or("", |n| n.code()).into());
     a.set_fault(notice.map_or("", |n| n.fault()).into());
@@ -668,9 +748,23 @@ fn refresh_residents(window: &AppWindow, kiosk: &Kiosk) {
             .collect::<Vec<_>>(),
     )));
     a.set_can_anonymise(kiosk.session.may(Action::AnonymiseResident));
+    a.set_admin_tabs(kiosk.session.may(Action::ManageStaff));
     FORMS.with(|f| {
         let f = f.borrow();
         a.set_selected(f.selected.unwrap_or(0) as i32);
+        let chosen = f.selected.and_then(|id| list.iter().find(|r| r.id == id));
+        a.set_selected_anonymised(chosen.is_none_or(|r| r.anonymised_utc.is_some()));
+        if let Some(r) = chosen {
+            a.set_selected_household(r.household_size.unwrap_or(1) as i32);
+            a.set_selected_language(r.language.to_uppercase().into());
+            a.set_selected_bucket(
+                r.bucket_tare_g
+                    .map_or(String::new(), |g| format_grams_short(g, l))
+                    .into(),
+            );
+        }
+        a.set_editing(f.editing.unwrap_or(0) as i32);
+        a.set_field(f.field.as_str().into());
         a.set_message(f.message.as_str().into());
         a.set_confirm_anonymise(f.confirm_anonymise);
         a.set_registering(f.registration.is_some());

@@ -176,6 +176,11 @@ impl Ui {
                 move || {
                     if let Some(w) = weak.upgrade() {
                         update_clock(&w, &k.borrow());
+                        // The compost-only hours begin or end at the next idle moment.
+                        let switched = app::compost::follow_schedule(&mut k.borrow_mut());
+                        if switched {
+                            refresh(&w, &k);
+                        }
                     }
                 },
             );
@@ -188,6 +193,7 @@ impl Ui {
             let weak = window.as_weak();
             let k = kiosk.clone();
             let d = devices.clone();
+            let idle = idle.clone();
             device_timer.start(
                 slint::TimerMode::Repeated,
                 Duration::from_millis(10),
@@ -196,6 +202,11 @@ impl Ui {
                     if events.is_empty() {
                         return;
                     }
+                    // A card read is somebody at the kiosk, like a touch (scale readings are
+                    // not: they come all the time).
+                    let scanned = events
+                        .iter()
+                        .any(|e| matches!(e, crate::devices::DeviceEvent::Scanner(_)));
                     {
                         let mut guard = k.borrow_mut();
                         for e in events {
@@ -216,6 +227,9 @@ impl Ui {
                                 garden_adapter::refresh_weigh(&w, &k.borrow())
                             }
                             _ => {}
+                        }
+                        if scanned {
+                            compost_adapter::scanned(&w, &k, &idle);
                         }
                     }
                 },
@@ -291,6 +305,7 @@ impl Ui {
             // refused whole, so junk never becomes a token.
             let kiosk = self.kiosk.clone();
             let weak = self.window.as_weak();
+            let idle = self.idle.clone();
             let typed = Rc::new(RefCell::new(String::new()));
             state.on_key_typed(move |text| {
                 let Some(w) = weak.upgrade() else { return };
@@ -310,6 +325,7 @@ impl Ui {
                         } else {
                             refresh(&w, &kiosk);
                         }
+                        compost_adapter::scanned(&w, &kiosk, &idle);
                     } else if !c.is_control() && line.len() < crate::devices::scanner::MAX_LINE {
                         line.push(c);
                     } else if !c.is_control() {
