@@ -1,5 +1,9 @@
-//! Start-up to the first rendered frame (software renderer, 800x480, a seeded database), and
-//! the peak memory of a `comptoir screenshot` run.
+//! Start-up on a database with a year of everything (the demo seed over 365 days: sales and
+//! refunds with their journal and closures, harvests and stock moves, compost deposits and
+//! credits): the first rendered frame (software renderer, 800x480), then the checks the kiosk
+//! runs in the background after it (`quick_check` and the journal from the last verified
+//! entry; the first start of a database has no mark and verifies the whole journal), the
+//! daily full check, and the peak memory of a `comptoir screenshot` run.
 //!
 //! Run with `cargo bench --bench startup`. Targets (issue "Foundation"): first frame under
 //! 150 ms; peak RSS of a screenshot under 60 MB.
@@ -24,9 +28,32 @@ fn seeded_db(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// What the year holds, printed beside the figures.
+fn describe(db: &std::path::Path) {
+    let store = Store::open(db, Access::ReadOnly).unwrap();
+    let count = |table: &str| -> i64 {
+        store
+            .conn()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    println!(
+        "a year of everything: {} journal entries, {} sales and refunds, {} harvests, \
+         {} stock moves, {} deposits, {} credit entries; {:.1} MB",
+        count("journal"),
+        count("sales"),
+        count("harvests"),
+        count("stock_moves"),
+        count("deposits"),
+        count("credit_ledger"),
+        std::fs::metadata(db).unwrap().len() as f64 / 1e6
+    );
+}
+
 fn first_frame(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let db = seeded_db(dir.path());
+    describe(&db);
     let renderer = comptoir::ui::screenshot::Renderer::install().unwrap();
     let mut group = c.benchmark_group("startup");
     group.measurement_time(Duration::from_secs(10));
@@ -37,6 +64,35 @@ fn first_frame(c: &mut Criterion) {
             let frame = renderer.render(kiosk, Screen::Home, 800, 480).unwrap();
             assert_eq!(frame.rgb.len(), 800 * 480 * 3);
         })
+    });
+    group.finish();
+}
+
+/// The background checks after the first frame, on their own connection as the health thread
+/// opens it.
+fn background_checks(c: &mut Criterion) {
+    use comptoir::app::health;
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut group = c.benchmark_group("startup_checks");
+    group.sample_size(10);
+    group.bench_function("quick_check_whole_journal_first_start", |b| {
+        b.iter_batched(
+            || {
+                conn.execute("DELETE FROM meta WHERE key = ?1", [health::MARK_KEY])
+                    .unwrap();
+            },
+            |()| health::startup_checks(&conn).unwrap(),
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    health::startup_checks(&conn).unwrap();
+    group.bench_function("quick_check_journal_from_mark", |b| {
+        b.iter(|| health::startup_checks(&conn).unwrap())
+    });
+    group.bench_function("daily_full_check", |b| {
+        b.iter(|| health::full_check(&conn).unwrap())
     });
     group.finish();
 }
@@ -81,5 +137,5 @@ fn screenshot_memory(_c: &mut Criterion) {
 }
 
 // Memory first: a child forked from a bench process that has grown would count its pages.
-criterion_group!(benches, screenshot_memory, first_frame);
+criterion_group!(benches, screenshot_memory, first_frame, background_checks);
 criterion_main!(benches);
