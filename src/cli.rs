@@ -484,7 +484,7 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
             &db_path,
         )
     };
-    let mut kiosk = Kiosk::new(store, config, mode, Clock::System);
+    let mut kiosk = Kiosk::new(store, config, mode, Clock::correctable());
     kiosk.language = lang;
     // Periods that ended while the kiosk was off are closed now (and again before each sale).
     match crate::app::closures::close_due_periods(&mut kiosk, None) {

@@ -8,6 +8,7 @@ mod archive;
 mod backup;
 mod cash;
 mod cli;
+mod clock;
 mod closures;
 mod compost;
 mod devices;

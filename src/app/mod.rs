@@ -54,6 +54,8 @@ pub enum Screen {
     AdminStaff,
     AdminProducts,
     AdminDevices,
+    /// The kiosk's time and the journal's signing key.
+    AdminClock,
     ConfigError,
     FirstStart,
     /// A check of the data failed: selling and deposits stopped, what to do.
@@ -87,6 +89,7 @@ impl Screen {
         Screen::AdminStaff,
         Screen::AdminProducts,
         Screen::AdminDevices,
+        Screen::AdminClock,
         Screen::ConfigError,
         Screen::FirstStart,
         Screen::HealthFailed,
@@ -118,6 +121,7 @@ impl Screen {
             Screen::AdminStaff => "admin.staff",
             Screen::AdminProducts => "admin.products",
             Screen::AdminDevices => "admin.devices",
+            Screen::AdminClock => "admin.clock",
             Screen::ConfigError => "config-error",
             Screen::FirstStart => "first-start",
             Screen::HealthFailed => "health-failed",
@@ -146,6 +150,7 @@ impl Screen {
             Screen::AdminStaff => Some(Action::ManageStaff),
             Screen::AdminProducts => Some(Action::Catalogue),
             Screen::AdminDevices => Some(Action::Devices),
+            Screen::AdminClock => Some(Action::SetTime),
             Screen::Home
             | Screen::Login
             | Screen::CompostIdle

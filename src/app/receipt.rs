@@ -324,12 +324,14 @@ mod tests {
 
     #[test]
     fn a_receipt_says_what_the_law_asks() {
-        let mut config = Config::default();
-        config.association = Association {
-            name: "Jardin des 1000 fleurs".into(),
-            address: "12 rue des Lilas, 54520 Laxou".into(),
-            siret: "123 456 789 00012".into(),
-            vat_franchise: false,
+        let config = Config {
+            association: Association {
+                name: "Jardin des 1000 fleurs".into(),
+                address: "12 rue des Lilas, 54520 Laxou".into(),
+                siret: "123 456 789 00012".into(),
+                vat_franchise: false,
+            },
+            ..Config::default()
         };
         let r = receipt_for(&sale(), &config, false);
         let text = text_of(&r);

@@ -629,11 +629,24 @@ pub fn pay(kiosk: &mut Kiosk, method: PaymentMethod) -> Result<Option<Done>, Sel
         return Err(SellError::Cart(CartError::CreditsAboveBalance));
     }
     c.cart.add_payment(method, amount, &policy)?;
-    c.pay_digits.clear();
+    let typed = std::mem::take(&mut c.pay_digits);
     if c.cart.remaining()? > 0 {
         return Ok(None);
     }
-    commit(kiosk, me).map(Some)
+    match commit(kiosk, me) {
+        Ok(done) => Ok(Some(done)),
+        Err(e) => {
+            // Nothing was recorded: the cart goes back to how it was before this tap, so the
+            // seller can pay again once the cause is fixed (clock set, key confirmed...).
+            let c = kiosk.sell.cart_of(me);
+            let last = c.cart.payments().len().saturating_sub(1);
+            if c.cart.remove_payment(last).is_err() {
+                log::error!("a refused sale's last payment could not be taken back");
+            }
+            c.pay_digits = typed;
+            Err(e)
+        }
+    }
 }
 
 /// What limits a credits payment: the config's share and the resident's balance (none when

@@ -3,6 +3,7 @@
 
 mod admin_adapter;
 mod cash_adapter;
+mod clock_adapter;
 mod compost_adapter;
 mod devices_adapter;
 mod first_start_adapter;
@@ -82,6 +83,7 @@ pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
         app::Screen::AdminStaff => Screen::AdminStaff,
         app::Screen::AdminProducts => Screen::AdminProducts,
         app::Screen::AdminDevices => Screen::AdminDevices,
+        app::Screen::AdminClock => Screen::AdminClock,
         app::Screen::ConfigError => Screen::ConfigError,
         app::Screen::FirstStart => Screen::FirstStart,
         app::Screen::HealthFailed => Screen::HealthFailed,
@@ -114,6 +116,7 @@ pub(crate) fn from_slint_screen(s: Screen) -> app::Screen {
         Screen::AdminStaff => app::Screen::AdminStaff,
         Screen::AdminProducts => app::Screen::AdminProducts,
         Screen::AdminDevices => app::Screen::AdminDevices,
+        Screen::AdminClock => app::Screen::AdminClock,
         Screen::ConfigError => app::Screen::ConfigError,
         Screen::FirstStart => app::Screen::FirstStart,
         Screen::HealthFailed => app::Screen::HealthFailed,
@@ -272,7 +275,11 @@ impl Ui {
             let idle = self.idle.clone();
             state.on_navigate(move |screen| {
                 let Some(w) = weak.upgrade() else { return };
-                let nav = kiosk.borrow_mut().navigate(from_slint_screen(screen));
+                let to = from_slint_screen(screen);
+                if to == app::Screen::AdminClock {
+                    clock_adapter::reset();
+                }
+                let nav = kiosk.borrow_mut().navigate(to);
                 if let app::Navigation::SignInFirst(_) = nav {
                     kiosk.borrow_mut().session.cancel();
                 }
@@ -344,6 +351,7 @@ impl Ui {
         products_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         tickets_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
+        clock_adapter::wire(&self.window, &self.kiosk, &self.idle);
         first_start_adapter::wire(&self.window, &self.kiosk);
         garden_adapter::wire(&self.window, &self.kiosk, &self.idle);
         compost_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
@@ -455,6 +463,7 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
         app::Screen::AdminProducts => products_adapter::refresh(window, &k),
         app::Screen::SellTickets => tickets_adapter::refresh(window, &k),
         app::Screen::AdminDevices => devices_adapter::refresh(window, &k),
+        app::Screen::AdminClock => clock_adapter::refresh(window, &k),
         app::Screen::CompostIdle
         | app::Screen::CompostWeigh
         | app::Screen::CompostThanks
