@@ -460,3 +460,46 @@ fn arabic_mirrors_the_garden_and_compost_screens() {
         }
     }
 }
+
+#[test]
+fn arabic_mirrors_the_selling_screens() {
+    let ui = start("fr");
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    for lang in ["fr", "ar", "fr"] {
+        ui.window
+            .global::<AppState>()
+            .invoke_set_language(lang.into());
+        assert_eq!(ui.window.global::<AppState>().get_rtl(), lang == "ar");
+        // The catalogue: categories in reading order, the products before the cart.
+        assert!(reads_before(&ui, "category-all", "category-egg"));
+        assert!(reads_before(&ui, "category-all", "catalog-total"));
+        assert!(reads_before(&ui, "catalog-divers", "catalog-tickets"));
+        assert!(reads_before(&ui, "catalog-register", "catalog-pay"));
+    }
+    // Payment in Arabic: the amounts at the reading start, then the keypad, then the methods.
+    tap(&ui, "category-egg");
+    let eggs = ui
+        .kiosk
+        .borrow()
+        .store
+        .conn()
+        .query_row("SELECT id FROM products WHERE name = 'Œufs'", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+    tap(&ui, &format!("product-{eggs}"));
+    assert!(reads_before(&ui, "weigh-product", "weigh-add"));
+    tap(&ui, "key-6");
+    tap(&ui, "weigh-add");
+    tap(&ui, "catalog-pay");
+    assert_eq!(screen(&ui), Screen::SellPay);
+    ui.window
+        .global::<AppState>()
+        .invoke_set_language("ar".into());
+    assert!(reads_before(&ui, "pay-total", "key-1"));
+    assert!(reads_before(&ui, "key-1", "pay-cash"));
+    assert!(reads_before(&ui, "pay-paid", "pay-remaining"));
+    assert!(reads_before(&ui, "quick-500", "quick-5000"));
+}

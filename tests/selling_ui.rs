@@ -309,7 +309,7 @@ fn an_end_of_market_discount_is_recorded_with_who_gave_it() {
     tap(&ui, "key-1");
     tap(&ui, "key-0");
     tap(&ui, "pay-discount-percent");
-    assert_eq!(label(&ui, "pay-discount"), "Discount: −€0.21");
+    assert_eq!(label(&ui, "pay-discount"), "−€0.21");
     assert_eq!(label(&ui, "pay-remaining"), "€1.89");
     // A discount larger than the cart is refused.
     for d in "500".chars() {

@@ -811,6 +811,15 @@ pub(super) fn refresh_pay_credits(window: &AppWindow, kiosk: &Kiosk) {
 /// deposit just made (compost.thanks, on the in-memory copy), the bins and the impact as the
 /// database has them.
 pub fn stage(k: &mut Kiosk, screen: Screen) {
+    if screen == Screen::AdminResidents {
+        // The newest resident with details, chosen: their details line and actions show.
+        let newest = store::residents(k.store.conn()).ok().and_then(|rs| {
+            rs.into_iter()
+                .find(|r| r.anonymised_utc.is_none() && r.nickname.is_some())
+        });
+        FORMS.with(|f| f.borrow_mut().selected = newest.map(|r| r.id));
+        return;
+    }
     if !matches!(screen, Screen::CompostWeigh | Screen::CompostThanks) {
         return;
     }
