@@ -589,3 +589,375 @@ fn exports_parse_back_and_agree_with_the_screens() {
         "the June bar is the exported harvests"
     );
 }
+
+#[test]
+fn donations_and_corrections_through_the_stock_panel_and_their_refusals() {
+    use comptoir::domain::stock::CorrectionReason;
+    let (_dir, mut k) = kiosk_as("Nadia");
+    let p = product(&k.store, "TOM");
+    let salad = product(&k.store, "SAL");
+    garden::count(&mut k, p.id, 5_000).unwrap();
+    let rows = |k: &Kiosk| -> i64 {
+        k.store
+            .conn()
+            .query_row(
+                "SELECT (SELECT count(*) FROM stock_moves) + (SELECT count(*) FROM stock_corrections)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let code = |r: Result<i64, GardenFlowError>| r.unwrap_err().code();
+    let type_in = |k: &mut Kiosk, digits: &str| {
+        digits
+            .chars()
+            .for_each(|c| garden::stock_digit(k, c).unwrap())
+    };
+    // A donation of 1,200 kg, typed on the keypad.
+    garden::stock_choose(&mut k, p.id).unwrap();
+    garden::stock_op(&mut k, Some(StockOp::Donation)).unwrap();
+    type_in(&mut k, "1200");
+    assert_eq!(garden::stock_confirm(&mut k).unwrap(), -1_200);
+    assert_eq!(gstore::on_hand(k.store.conn(), p.id).unwrap(), 3_800);
+    // A donation weighed on the scale.
+    garden::stock_op(&mut k, Some(StockOp::Donation)).unwrap();
+    k.devices.scale = ScaleView::Weight {
+        grams: 800,
+        stable: true,
+        net: false,
+    };
+    garden::stock_from_scale(&mut k).unwrap();
+    assert_eq!(garden::stock_confirm(&mut k).unwrap(), -800);
+    // A correction: its reason first, then the sign and the quantity.
+    garden::stock_op(&mut k, Some(StockOp::Correction(None))).unwrap();
+    type_in(&mut k, "300");
+    assert_eq!(code(garden::stock_confirm(&mut k)), "no_reason");
+    assert_eq!(code(garden::stock_sign(&mut k).map(|_| 0)), "no_reason");
+    garden::stock_op(
+        &mut k,
+        Some(StockOp::Correction(Some(CorrectionReason::Found))),
+    )
+    .unwrap();
+    type_in(&mut k, "500");
+    assert_eq!(
+        garden::stock_confirm(&mut k).unwrap(),
+        500,
+        "adds by default"
+    );
+    garden::stock_op(
+        &mut k,
+        Some(StockOp::Correction(Some(CorrectionReason::EntryError))),
+    )
+    .unwrap();
+    garden::stock_sign(&mut k).unwrap();
+    type_in(&mut k, "250");
+    assert_eq!(garden::stock_confirm(&mut k).unwrap(), -250, "takes off");
+    assert!(!k.garden.stock_negative, "the sign starts afresh");
+    assert_eq!(gstore::on_hand(k.store.conn(), p.id).unwrap(), 3_250);
+    let moves = gstore::moves_of(k.store.conn(), p.id).unwrap();
+    let last: Vec<(&str, i64, Option<&str>)> = moves[moves.len() - 4..]
+        .iter()
+        .map(|m| (m.kind.as_str(), m.delta, m.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        last,
+        vec![
+            ("donation", -1_200, None),
+            ("donation", -800, None),
+            ("correction", 500, Some("found")),
+            ("correction", -250, Some("entry_error")),
+        ]
+    );
+
+    // Refusals: nothing recorded.
+    let n = rows(&k);
+    garden::stock_op(&mut k, Some(StockOp::Donation)).unwrap();
+    assert_eq!(
+        code(garden::stock_confirm(&mut k)),
+        "bad_quantity",
+        "nothing typed"
+    );
+    garden::stock_digit(&mut k, '0').unwrap();
+    garden::stock_digit(&mut k, '0').unwrap();
+    assert_eq!(k.garden.stock_digits, "0", "no leading zeros");
+    assert_eq!(code(garden::stock_confirm(&mut k)), "non_positive_quantity");
+    assert_eq!(
+        code(garden::donate(&mut k, p.id, -5)),
+        "non_positive_quantity"
+    );
+    assert_eq!(
+        code(garden::donate(&mut k, p.id, 0)),
+        "non_positive_quantity"
+    );
+    garden::stock_op(
+        &mut k,
+        Some(StockOp::Correction(Some(CorrectionReason::Weighing))),
+    )
+    .unwrap();
+    garden::stock_digit(&mut k, '0').unwrap();
+    assert_eq!(code(garden::stock_confirm(&mut k)), "zero_correction");
+    assert_eq!(
+        code(garden::correct(&mut k, p.id, 0, CorrectionReason::Other)),
+        "zero_correction"
+    );
+    // The scale: not still, or a product counted in pieces.
+    garden::stock_op(&mut k, Some(StockOp::Donation)).unwrap();
+    k.devices.scale = ScaleView::Weight {
+        grams: 800,
+        stable: false,
+        net: false,
+    };
+    assert_eq!(
+        garden::stock_from_scale(&mut k).unwrap_err().code(),
+        "unstable"
+    );
+    garden::stock_choose(&mut k, salad.id).unwrap();
+    garden::stock_op(&mut k, Some(StockOp::Donation)).unwrap();
+    assert_eq!(
+        garden::stock_from_scale(&mut k).unwrap_err().code(),
+        "not_weighed"
+    );
+    // A seller may not give stock away.
+    let lead = k.session.current().unwrap().clone();
+    k.session.assume(staff(&k.store, "Yusuf"));
+    assert_eq!(code(garden::donate(&mut k, salad.id, 2)), "not_allowed");
+    assert_eq!(
+        code(garden::correct(
+            &mut k,
+            salad.id,
+            2,
+            CorrectionReason::Found
+        )),
+        "not_allowed"
+    );
+    k.session.assume(lead);
+    // A product retired while its panel is open.
+    garden::stock_op(&mut k, Some(StockOp::Donation)).unwrap();
+    garden::stock_digit(&mut k, '2').unwrap();
+    k.store
+        .conn()
+        .execute("UPDATE products SET active = 0 WHERE id = ?1", [salad.id])
+        .unwrap();
+    assert_eq!(code(garden::stock_confirm(&mut k)), "unknown_product");
+    assert_eq!(
+        code(garden::correct(
+            &mut k,
+            salad.id,
+            -1,
+            CorrectionReason::Other
+        )),
+        "unknown_product"
+    );
+    assert_eq!(
+        garden::stock_choose(&mut k, salad.id).unwrap_err().code(),
+        "unknown_product"
+    );
+    assert_eq!(rows(&k), n, "nothing recorded");
+    // A correction's reason is kept beside a correction only.
+    let move_id: i64 = k
+        .store
+        .conn()
+        .query_row(
+            "SELECT max(id) FROM stock_moves WHERE kind = 'donation'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(k
+        .store
+        .conn()
+        .execute(
+            "INSERT INTO stock_corrections (move_id, reason) VALUES (?1, 'other')",
+            [move_id],
+        )
+        .is_err());
+    gstore::check_stock(k.store.conn()).unwrap();
+}
+
+#[test]
+fn a_donation_and_a_correction_through_the_ui() {
+    i_slint_backend_testing::init_no_event_loop();
+    let (_dir, _db, store) = seeded_db(1);
+    let clock = Clock::manual(at(6, 30));
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    kiosk.language = "en".into();
+    kiosk.session.assume(staff(&kiosk.store, "Nadia"));
+    // The first row of the list (rows scrolled out of the list are not found by the tests).
+    let p = catalog::active_products(kiosk.store.conn()).unwrap()[0].clone();
+    garden::count(&mut kiosk, p.id, 4_000).unwrap();
+    let ui = comptoir::ui::Ui::new(kiosk).unwrap();
+    tap(&ui, "area-garden");
+    assert_eq!(screen(&ui), comptoir::ui::Screen::GardenHome);
+    tap(&ui, "garden-tab-stock");
+    tap(&ui, &format!("stock-row-{}", p.id));
+    assert_eq!(label(&ui, "stock-chosen-on-hand"), "4.000 kg");
+    // A donation of 1,200 kg on the keypad.
+    tap(&ui, "stock-op-donation");
+    "1200".chars().for_each(|d| tap(&ui, &format!("key-{d}")));
+    assert_eq!(label(&ui, "stock-entry"), "1.200 kg");
+    tap(&ui, "key-ok");
+    assert_eq!(label(&ui, "stock-done"), "-1.200 kg");
+    assert_eq!(label(&ui, "stock-chosen-on-hand"), "2.800 kg");
+    // A correction: why, then take 300 g off.
+    tap(&ui, "stock-op-correction");
+    tap(&ui, "stock-op-correction-weighing");
+    tap(&ui, "stock-sign");
+    "300".chars().for_each(|d| tap(&ui, &format!("key-{d}")));
+    assert_eq!(label(&ui, "stock-entry"), "\u{2212}0.300 kg");
+    tap(&ui, "key-ok");
+    assert_eq!(label(&ui, "stock-done"), "-0.300 kg");
+    // A donation of nothing is refused with words, and nothing is recorded.
+    tap(&ui, "stock-op-donation");
+    tap(&ui, "key-0");
+    tap(&ui, "key-ok");
+    assert_eq!(label(&ui, "stock-error"), "Type a quantity above zero");
+    // Back to the panel's choices from the corner.
+    tap(&ui, "stock-op-back");
+    assert!(crate::common::by_id(&ui, "stock-op-donation").is_some());
+    let k = ui.kiosk.borrow();
+    assert_eq!(gstore::on_hand(k.store.conn(), p.id).unwrap(), 2_500);
+    let moves = gstore::moves_of(k.store.conn(), p.id).unwrap();
+    let last = moves.last().unwrap();
+    assert_eq!(
+        (last.kind.as_str(), last.delta, last.reason.as_deref()),
+        ("correction", -300, Some("weighing"))
+    );
+}
+
+/// The "done when": a harvest logged, sold from, a loss and a count recorded; the stock
+/// screen, the reports (the chart's bars and figures on screen) and the exports agree.
+#[test]
+fn harvest_sale_loss_and_count_agree_on_screens_charts_and_exports() {
+    use comptoir::domain::weight::format_kg;
+    use comptoir::domain::Lang;
+    i_slint_backend_testing::init_no_event_loop();
+    let (_dir, db, store) = seeded_db(30);
+    // Saturday 13 June 2026, 16:00 in Paris: after the seeded market.
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 14, 0, 0).unwrap());
+    let mut k = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    k.language = "en".into();
+    k.session.assume(staff(&k.store, "Nadia"));
+    let p = product(&k.store, "COU");
+    let before = gstore::on_hand(k.store.conn(), p.id).unwrap();
+    assert!(before >= 0, "the demo never goes below zero");
+    // 1. A harvest: 5,450 kg in a 450 g crate.
+    garden::harvest_choose(&mut k, p.id).unwrap();
+    garden::harvest_tare(&mut k, 1).unwrap();
+    k.devices.scale = ScaleView::Weight {
+        grams: 5_450,
+        stable: true,
+        net: false,
+    };
+    assert_eq!(garden::harvest_take_weight(&mut k).unwrap(), 5_000);
+    garden::harvest_plot(&mut k, None).unwrap();
+    garden::harvest_harvester(&mut k, None).unwrap();
+    let lot = garden::harvest_confirm(&mut k).unwrap().lot;
+    // 2. A sale that empties the older lots and takes 1,5 kg of the new one.
+    let sold = before + 1_500;
+    let seq = sell(
+        &mut k.store,
+        &[(p.id, weighed(sold, &p))],
+        Utc.with_ymd_and_hms(2026, 6, 13, 14, 0, 0).unwrap(),
+    );
+    let lots = gstore::sale_line_lots(k.store.conn(), seq, 1).unwrap();
+    assert_eq!(
+        lots.last().unwrap(),
+        &(Some(lot.clone()), 1_500),
+        "sold from it"
+    );
+    // 3. A loss of 400 g and 4. a count of 3 kg, through the stock panel.
+    garden::stock_choose(&mut k, p.id).unwrap();
+    garden::stock_op(&mut k, Some(StockOp::Loss(LossReason::Spoiled))).unwrap();
+    "400"
+        .chars()
+        .for_each(|c| garden::stock_digit(&mut k, c).unwrap());
+    assert_eq!(garden::stock_confirm(&mut k).unwrap(), -400);
+    garden::stock_op(&mut k, Some(StockOp::Count)).unwrap();
+    "3000"
+        .chars()
+        .for_each(|c| garden::stock_digit(&mut k, c).unwrap());
+    assert_eq!(garden::stock_confirm(&mut k).unwrap(), -100);
+    gstore::check_stock(k.store.conn()).unwrap();
+    k.store
+        .conn()
+        .execute_batch("PRAGMA wal_checkpoint(FULL)")
+        .unwrap();
+
+    // The exports (a separate process reading the database file).
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_comptoir"))
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let week = ["--from", "2026-06-08", "--to", "2026-06-13"];
+    let stock: Vec<comptoir::garden_export::StockExportRow> =
+        csv::Reader::from_reader(run(&[&["export", "stock"][..], &week].concat()).as_slice())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let row = stock.iter().find(|r| r.product_id == p.id).unwrap();
+    let harvests: Vec<comptoir::garden_export::HarvestExportRow> =
+        csv::Reader::from_reader(run(&[&["export", "harvests"][..], &week].concat()).as_slice())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let harvested_week: i64 = harvests
+        .iter()
+        .filter(|h| h.product_id == p.id)
+        .map(|h| h.quantity)
+        .sum();
+    assert!(harvests.iter().any(|h| h.lot == lot && h.quantity == 5_000));
+    assert_eq!(row.on_hand, 3_000);
+    assert!(row.harvested >= 5_000 && row.lost >= 400 && row.count_difference <= -100);
+
+    // The stock screen's figures.
+    let view = garden::stock_view(&k, "", StockSort::Category).unwrap();
+    let v = view.rows.iter().find(|r| r.product_id == p.id).unwrap();
+    assert_eq!(v.on_hand, row.on_hand);
+    assert_eq!(v.sold_week, row.sold);
+    assert_eq!(v.harvested_week, harvested_week);
+    assert_eq!(v.value_cents, row.value_cents);
+
+    // The reports: this week's bars are the exported week.
+    let bar = |metric| {
+        garden::report_for(&k, garden::Period::Week, metric, Some(p.id))
+            .unwrap()
+            .bars
+            .last()
+            .unwrap()
+            .value
+    };
+    assert_eq!(bar(garden::Metric::HarvestedKg), harvested_week);
+    assert_eq!(bar(garden::Metric::SoldKg), row.sold);
+    assert_eq!(bar(garden::Metric::LossKg), row.lost);
+
+    // The same on screen: the stock row, the losses chart's last bar and its figure.
+    k.garden.report_product = Some(p.id);
+    let ui = comptoir::ui::Ui::new(k).unwrap();
+    tap(&ui, "area-garden");
+    tap(&ui, "garden-tab-stock");
+    // (Its row is scrolled out of the list; the panel, still open on it, shows the same.)
+    assert_eq!(
+        label(&ui, "stock-chosen-on-hand"),
+        format_kg(row.on_hand, Lang::En).replace('\u{a0}', " ")
+    );
+    tap(&ui, "garden-tab-reports");
+    tap(&ui, "report-metric-losses");
+    let lost_text =
+        garden::bar_text(row.lost, garden::Metric::LossKg, Lang::En).replace('\u{a0}', " ");
+    assert_eq!(label(&ui, "report-bar-11"), format!("W24: {lost_text}"));
+    let report = garden::report(&ui.kiosk.borrow()).unwrap();
+    assert_eq!(
+        label(&ui, "report-losses"),
+        format_kg(report.totals.loss_g, Lang::En).replace('\u{a0}', " ")
+    );
+}

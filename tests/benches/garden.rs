@@ -27,7 +27,8 @@ fn until() -> NaiveDate {
 fn cached_db() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("garden-bench");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("garden-{DAYS}-v1.db"));
+    // v2: the seed harvests what each market sells (no product below zero).
+    let path = dir.join(format!("garden-{DAYS}-v2.db"));
     if path.exists() && Store::open(&path, Access::ReadOnly).is_ok() {
         return path;
     }
@@ -113,6 +114,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("garden models");
     g.sample_size(20);
     for screen in [
+        Screen::GardenHome,
         Screen::GardenStock,
         Screen::GardenReports,
         Screen::GardenSales,
@@ -125,6 +127,26 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The reports' other charts: months, and one product's sales.
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        k.screen = Screen::GardenReports;
+        k.garden.period = Period::Month;
+        k.garden.metric = Metric::SoldCents;
+        k.garden.report_product = Some(tomatoes);
+    }
+    g.bench_function("garden.reports months one product", |b| {
+        b.iter(|| ui.refresh())
+    });
+    // The stock screen with a product's panel open (its lots).
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        k.screen = Screen::GardenStock;
+        k.garden.stock_product = Some(tomatoes);
+    }
+    g.bench_function("garden.stock with a product's panel", |b| {
+        b.iter(|| ui.refresh())
+    });
     g.finish();
 }
 
