@@ -558,3 +558,66 @@ fn every_receipt_prints_where_the_setting_says_so() {
         receipts.join("job-0001.png").exists()
     });
 }
+
+#[test]
+fn a_cart_in_progress_survives_a_power_cut_and_a_sold_one_never_comes_back() {
+    let (dir, ui) = setup();
+    let db = dir.path().join("demo.db");
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    tap(&ui, "register-open");
+    tap(&ui, "category-egg");
+    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
+    tap(&ui, "key-6");
+    tap(&ui, "weigh-add");
+    tap(&ui, "catalog-divers");
+    for d in "350".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "weigh-add");
+    // Part paid by card (the terminal took €2.00) when the power goes.
+    tap(&ui, "catalog-pay");
+    for d in "200".chars() {
+        tap(&ui, &format!("key-{d}"));
+    }
+    tap(&ui, "pay-card");
+    assert_eq!(label(&ui, "pay-remaining"), "€3.60");
+    drop(ui);
+
+    // The kiosk starts again on the same database.
+    let restart = || {
+        let store = comptoir::store::Store::open(&db, comptoir::store::Access::ReadWrite).unwrap();
+        let devices = Devices::start_demo(&db, &dir.path().join("receipts2")).unwrap();
+        let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 50, 0).unwrap());
+        let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+        kiosk.language = "en".into();
+        Ui::with_devices(kiosk, devices).unwrap()
+    };
+    let ui = restart();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(label(&ui, "catalog-total"), "€5.60");
+    assert_eq!(ui.window.global::<SellFlowAdapter>().get_count(), 2);
+    tap(&ui, "catalog-pay");
+    assert_eq!(
+        label(&ui, "pay-remaining"),
+        "€3.60",
+        "the card payment is kept"
+    );
+    tap(&ui, "pay-cash");
+    assert_eq!(screen(&ui), Screen::SellReceipt);
+    {
+        let k = ui.kiosk.borrow();
+        let head = journal::head(k.store.conn()).unwrap().unwrap();
+        let p = head.payload_value().unwrap();
+        assert_eq!(p["total_cents"], 560);
+        assert_eq!(p["payments"][0]["method"], "card");
+        assert_eq!(p["payments"][0]["cents"], 200);
+    }
+    drop(ui);
+    // Sold: after another restart the seller's cart is empty.
+    let ui = restart();
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(label(&ui, "catalog-total"), "€0.00");
+}

@@ -250,6 +250,7 @@ impl Kiosk {
         }
         kiosk.compost.compost_only =
             compost::scheduled_compost_only(&kiosk.config, kiosk.clock.now());
+        sell::restore_parked(&mut kiosk);
         if !kiosk.has_staff() {
             kiosk.screen = Screen::FirstStart;
         }

@@ -210,6 +210,34 @@ impl Sell {
     }
 }
 
+/// Keeps the signed-in seller's cart in the database (`parked_carts`), so that it survives a
+/// power cut as it survives a screen lock. Called after each change of the cart; a failure is
+/// logged, never shown: the cart in memory is still there.
+pub fn park(kiosk: &mut Kiosk) {
+    let Some(me) = kiosk.session.current().map(|s| s.id) else {
+        return;
+    };
+    let Some(cart) = kiosk.sell.peek(me).map(|c| c.cart.clone()) else {
+        return;
+    };
+    let now = kiosk.clock.now();
+    if let Err(e) = crate::store::parked::save(kiosk.store.conn(), me, &cart, now) {
+        log::error!("parking the cart of seller {me}: {e}");
+    }
+}
+
+/// Brings back the carts parked in the database (after a restart).
+pub fn restore_parked(kiosk: &mut Kiosk) {
+    match crate::store::parked::load_all(kiosk.store.conn()) {
+        Ok(carts) => {
+            for (seller, cart) in carts {
+                kiosk.sell.cart_of(seller).cart = cart;
+            }
+        }
+        Err(e) => log::error!("reading parked carts: {e}"),
+    }
+}
+
 fn seller(kiosk: &Kiosk) -> Result<i64, SellError> {
     Ok(kiosk.session.require(Action::Sell)?.id)
 }
@@ -490,6 +518,7 @@ pub fn remove_line(kiosk: &mut Kiosk, line: u32) -> Result<(), SellError> {
     let tx = kiosk.store.write()?;
     crate::store::sales::record_line_removed(&tx, &label, amount, me, now)
         .map_err(|e| SellError::Store(e.to_string()))?;
+    crate::store::parked::save(&tx, me, &cart, now)?;
     tx.commit()?;
     let c = kiosk.sell.cart_of(me);
     c.cart = cart;
@@ -789,6 +818,8 @@ fn commit(kiosk: &mut Kiosk, me: i64) -> Result<Done, SellError> {
             other => SellError::Store(other.to_string()),
         })?;
     }
+    // The parked copy of this cart goes with the sale, in the same transaction.
+    crate::store::parked::remove(&tx, me)?;
     tx.commit()?;
     let done = Done {
         seq: entry.seq,
@@ -819,6 +850,7 @@ pub fn abandon(kiosk: &mut Kiosk) -> Result<(), SellError> {
     let tx = kiosk.store.write()?;
     crate::store::sales::record_abandoned_cart(&tx, &lines, me, now)
         .map_err(|e| SellError::Store(e.to_string()))?;
+    crate::store::parked::remove(&tx, me)?;
     tx.commit()?;
     *kiosk.sell.cart_of(me) = SellerCart::new(me);
     Ok(())

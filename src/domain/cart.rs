@@ -130,7 +130,7 @@ impl From<VatError> for CartError {
 }
 
 /// What a line sells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LineKind {
     /// Sold by weight; `manual` when typed by hand ("pesée manuelle").
     Weighed {
@@ -198,7 +198,7 @@ impl LineKind {
 }
 
 /// A percentage or an amount off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DiscountKind {
     /// Basis points: 1000 = 10 %.
     Percent(u32),
@@ -206,7 +206,7 @@ pub enum DiscountKind {
 }
 
 /// A discount and who gave it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Discount {
     pub kind: DiscountKind,
     pub given_by: StaffId,
@@ -256,7 +256,7 @@ impl Discount {
 }
 
 /// A line of the cart.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     pub id: LineId,
     pub product_id: ProductId,
@@ -287,14 +287,14 @@ impl Line {
 }
 
 /// What a discount applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DiscountTarget {
     Line(LineId),
     Cart,
 }
 
 /// Something that happened to the cart, for the journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CartEvent {
     LineAdded(Line),
     LineRemoved {
@@ -335,7 +335,9 @@ impl CartEvent {
 }
 
 /// A way to pay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum PaymentMethod {
     Cash,
     Card,
@@ -368,7 +370,7 @@ impl PaymentMethod {
 }
 
 /// One payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payment {
     pub method: PaymentMethod,
     pub cents: Cents,
@@ -488,7 +490,7 @@ impl Sale {
 }
 
 /// Where the cart stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CartState {
     Open,
     Paid,
@@ -496,7 +498,7 @@ pub enum CartState {
 }
 
 /// A cart in progress. It is plain data: a parked cart is kept as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cart {
     seller: StaffId,
     lines: Vec<Line>,

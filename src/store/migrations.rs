@@ -512,6 +512,16 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE (SELECT kind FROM stock_moves WHERE id = NEW.move_id) IS NOT 'correction';
     END;
     "#,
+    // 11: carts not paid yet (see store::parked): a seller's cart survives a screen lock, a
+    // sign-out and a power cut. Scratch state, not a record: rewritten at each change, deleted
+    // in the very transaction that records the sale or the abandoned cart (both journaled).
+    r#"
+    CREATE TABLE parked_carts (
+        seller_id INTEGER PRIMARY KEY REFERENCES staff(id),
+        cart      TEXT NOT NULL,
+        saved_utc TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

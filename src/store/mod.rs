@@ -14,6 +14,7 @@ pub mod compost;
 pub mod garden;
 pub mod journal;
 pub mod meta;
+pub mod parked;
 pub mod migrations;
 pub mod people;
 pub mod print_queue;

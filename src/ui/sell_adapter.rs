@@ -47,7 +47,14 @@ fn act(
     idle: &Rc<slint::Timer>,
     f: impl FnOnce(&mut Kiosk) -> Result<Option<Screen>, SellError>,
 ) {
-    let result = f(&mut kiosk.borrow_mut());
+    let result = {
+        let mut k = kiosk.borrow_mut();
+        let result = f(&mut k);
+        if result.is_ok() {
+            sell::park(&mut k);
+        }
+        result
+    };
     let error = match result {
         Ok(Some(next)) => {
             kiosk.borrow_mut().navigate(next);
