@@ -356,7 +356,7 @@ fn each_role_reaches_exactly_its_screens() {
     .concat();
     let admin = [
         garden.clone(),
-        vec![AdminStaff, AdminProducts, AdminDevices],
+        vec![AdminStaff, AdminProducts, AdminDevices, AdminClock],
     ]
     .concat();
     let cases = [
