@@ -6,27 +6,10 @@
 use chrono::{TimeZone, Utc};
 use comptoir::app::{self, Clock, Kiosk, RunMode};
 use comptoir::config::Config;
-use comptoir::store::{journal, people};
+use comptoir::store::journal;
 use comptoir::ui::{Screen, Ui};
 
-use crate::common::{label, screen, seeded_db, tap};
-
-fn sign_in(ui: &Ui, name: &str, pin: &str) {
-    let id = {
-        let k = ui.kiosk.borrow();
-        people::all_staff(k.store.conn())
-            .unwrap()
-            .into_iter()
-            .find(|s| s.name == name)
-            .unwrap()
-            .id
-    };
-    tap(ui, &format!("staff-{id}"));
-    for d in pin.chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-    tap(ui, "key-ok");
-}
+use crate::common::{label, screen, seeded_db, sign_in, tap};
 
 /// A seeded database (last entries on 13 June 2026) and a kiosk whose clock reads `at`.
 fn start(at: chrono::DateTime<Utc>) -> (tempfile::TempDir, std::path::PathBuf, Ui) {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{by_id, label, screen, seeded_db, tap, wait_for};
+use crate::common::{by_id, label, screen, seeded_db, sign_in, tap, wait_for};
 use chrono::{TimeZone, Utc};
 use comptoir::app::{Clock, Kiosk, RunMode};
 use comptoir::config::Config;
@@ -35,24 +35,8 @@ fn staff_id(ui: &Ui, name: &str) -> i64 {
         .id
 }
 
-fn sign_in(ui: &Ui, name: &str, pin: &str) {
-    tap(ui, &format!("staff-{}", staff_id(ui, name)));
-    for d in pin.chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-    tap(ui, "key-ok");
-}
-
 fn setup() -> (tempfile::TempDir, Ui) {
-    i_slint_backend_testing::init_no_event_loop();
-    let (dir, db, store) = seeded_db(1);
-    let receipts = dir.path().join("receipts");
-    let devices = Devices::start_demo(&db, &receipts).unwrap();
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
-    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
-    kiosk.language = "en".into();
-    let ui = Ui::with_devices(kiosk, devices).unwrap();
-    (dir, ui)
+    setup_with(Config::default())
 }
 
 fn simulate(ui: &Ui, command: &str) {

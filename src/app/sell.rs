@@ -552,12 +552,7 @@ pub fn discount_close(kiosk: &mut Kiosk) -> Result<(), SellError> {
 pub fn discount_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
     let me = seller(kiosk)?;
     let c = kiosk.sell.cart_of(me);
-    if d.is_ascii_digit()
-        && c.discount_digits.len() < 5
-        && !(c.discount_digits.is_empty() && d == '0')
-    {
-        c.discount_digits.push(d);
-    }
+    push_digit(&mut c.discount_digits, d, 5);
     Ok(())
 }
 
@@ -567,26 +562,41 @@ pub fn discount_erase(kiosk: &mut Kiosk) -> Result<(), SellError> {
     Ok(())
 }
 
+/// A discount typed on a keypad: a percentage (1 to 100) or an amount in cents.
+fn typed_discount(
+    digits: &str,
+    percent: bool,
+) -> Result<crate::domain::cart::DiscountKind, SellError> {
+    use crate::domain::cart::DiscountKind;
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| SellError::BadAmount("digits".into()))?;
+    if percent {
+        if !(1..=100).contains(&n) {
+            return Err(SellError::BadAmount("percent".into()));
+        }
+        Ok(DiscountKind::Percent((n * 100) as u32))
+    } else {
+        Ok(DiscountKind::Amount(n))
+    }
+}
+
+/// Types a digit into a keypad buffer of at most `max` digits, without a leading zero.
+fn push_digit(digits: &mut String, d: char, max: usize) {
+    if d.is_ascii_digit() && digits.len() < max && !(digits.is_empty() && d == '0') {
+        digits.push(d);
+    }
+}
+
 /// Gives the discount typed on the panel to its line: a percentage (`percent`, 1 to 100) or
 /// an amount in cents, recorded with who gave it (it goes into the sale's journal entry).
 /// Only before the first payment; not more than the line.
 pub fn line_discount(kiosk: &mut Kiosk, percent: bool) -> Result<(), SellError> {
-    use crate::domain::cart::{Discount, DiscountKind};
+    use crate::domain::cart::Discount;
     let me = seller(kiosk)?;
     let c = kiosk.sell.cart_of(me);
     let line = c.discount_line.ok_or(SellError::NothingChosen)?;
-    let n: i64 = c
-        .discount_digits
-        .parse()
-        .map_err(|_| SellError::BadAmount("digits".into()))?;
-    let kind = if percent {
-        if !(1..=100).contains(&n) {
-            return Err(SellError::BadAmount("percent".into()));
-        }
-        DiscountKind::Percent((n * 100) as u32)
-    } else {
-        DiscountKind::Amount(n)
-    };
+    let kind = typed_discount(&c.discount_digits, percent)?;
     c.cart
         .set_line_discount(line, Discount { kind, given_by: me })?;
     c.discount_line = None;
@@ -611,9 +621,7 @@ pub fn line_discount_remove(kiosk: &mut Kiosk) -> Result<(), SellError> {
 pub fn pay_digit(kiosk: &mut Kiosk, d: char) -> Result<(), SellError> {
     let me = seller(kiosk)?;
     let c = kiosk.sell.cart_of(me);
-    if d.is_ascii_digit() && c.pay_digits.len() < 7 && !(c.pay_digits.is_empty() && d == '0') {
-        c.pay_digits.push(d);
-    }
+    push_digit(&mut c.pay_digits, d, 7);
     Ok(())
 }
 
@@ -923,7 +931,7 @@ pub fn refund_lines(kiosk: &mut Kiosk, seq: i64, lines: &[u32]) -> Result<Refund
 /// percentage (`percent`) or an amount in cents; recorded with who gave it. Only before the
 /// first payment. Typing nothing removes the discount.
 pub fn cart_discount(kiosk: &mut Kiosk, percent: bool) -> Result<(), SellError> {
-    use crate::domain::cart::{Discount, DiscountKind};
+    use crate::domain::cart::Discount;
     let me = seller(kiosk)?;
     let c = kiosk.sell.cart_of(me);
     if c.pay_digits.is_empty() {
@@ -935,18 +943,7 @@ pub fn cart_discount(kiosk: &mut Kiosk, percent: bool) -> Result<(), SellError> 
             Err(e) => Err(e.into()),
         };
     }
-    let n: i64 = c
-        .pay_digits
-        .parse()
-        .map_err(|_| SellError::BadAmount("digits".into()))?;
-    let kind = if percent {
-        if !(1..=100).contains(&n) {
-            return Err(SellError::BadAmount("percent".into()));
-        }
-        DiscountKind::Percent((n * 100) as u32)
-    } else {
-        DiscountKind::Amount(n)
-    };
+    let kind = typed_discount(&c.pay_digits, percent)?;
     c.cart.set_cart_discount(Discount { kind, given_by: me })?;
     c.pay_digits.clear();
     Ok(())

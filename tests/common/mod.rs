@@ -30,6 +30,24 @@ pub fn tap(ui: &Ui, id: &str) {
 }
 
 /// An element's label, with no-break spaces (before units and currency) made plain.
+/// On the sign-in screen: taps `name` among the staff and types their PIN on the keypad.
+pub fn sign_in(ui: &Ui, name: &str, pin: &str) {
+    let id = {
+        let k = ui.kiosk.borrow();
+        comptoir::store::people::all_staff(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .id
+    };
+    tap(ui, &format!("staff-{id}"));
+    for d in pin.chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "key-ok");
+}
+
 pub fn label(ui: &Ui, id: &str) -> String {
     by_id(ui, id)
         .and_then(|e| e.accessible_label())
