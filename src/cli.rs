@@ -634,7 +634,7 @@ fn screenshot(cli: &Cli, a: &ScreenshotArgs) -> ExitCode {
         }
     };
     let (w, h) = a.size;
-    let frame = match renderer.render(kiosk, screen, w, h) {
+    let frame = match renderer.render(kiosk, screen, state, w, h) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("comptoir: rendering {}: {e}", screen.name());

@@ -165,6 +165,35 @@ fn a_screenshot_has_the_asked_size_and_is_not_blank() {
 }
 
 #[test]
+fn screenshot_states_reached_through_buttons_differ_from_their_screen() {
+    // Each state is reached by invoking the screen's own callbacks: if one of them stopped
+    // working (a seller not found, a refund refused), the image would be the plain screen.
+    let dir = tempfile::tempdir().unwrap();
+    let shot = |name: &str| {
+        let out = dir.path().join(format!("{name}.png"));
+        let o = comptoir(&[
+            "screenshot",
+            "--screen",
+            name,
+            "--out",
+            out.to_str().unwrap(),
+            "--lang",
+            "fr",
+        ]);
+        assert_eq!(code(&o), 0, "{name}: {}", stderr(&o));
+        decode_png(&out).2
+    };
+    for (state, screen) in [
+        ("login.pin", "login"),
+        ("admin.residents-new", "admin.residents"),
+        ("sell.tickets-refunded", "sell.tickets"),
+        ("sell.receipt-cancelled", "sell.receipt"),
+    ] {
+        assert!(shot(state) != shot(screen), "{state} looks like {screen}");
+    }
+}
+
+#[test]
 fn screenshots_of_a_seeded_database_leave_it_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kiosk.db");

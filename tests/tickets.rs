@@ -111,13 +111,14 @@ fn a_seller_browses_days_and_refunds_an_earlier_sale_with_a_second_tap() {
         )
         .unwrap();
     assert!(refund.1 < 0);
-    let message = label(&ui, "tickets-message").replace('\u{a0}', " ");
-    assert!(
-        message.starts_with(&format!(
-            "Remboursement enregistré, ticket {} : rendez ",
-            refund.0
-        )),
-        "{message}"
+    assert_eq!(
+        label(&ui, "tickets-message").replace('\u{a0}', " "),
+        format!("Remboursement enregistré, ticket {}. À rendre :", refund.0)
+    );
+    // The amount in its own text, beside the sentence.
+    assert_eq!(
+        label(&ui, "tickets-message-amount").replace('\u{a0}', " "),
+        format!("{},{:02} €", -refund.1 / 100, -refund.1 % 100)
     );
     // The refund is today's: the list of that earlier day shows the sale refunded.
     assert_eq!(label(&ui, &format!("ticket-status-{seq}")), "remboursé");
@@ -244,7 +245,11 @@ fn cash_in_and_out_of_the_drawer_are_recorded_and_zero_is_refused() {
     tap(&ui, "movement-confirm");
     assert_eq!(
         label(&ui, "tickets-message").replace('\u{a0}', " "),
-        "Enregistré dans la caisse : 20,00 €."
+        "Enregistré dans la caisse :"
+    );
+    assert_eq!(
+        label(&ui, "tickets-message-amount").replace('\u{a0}', " "),
+        "20,00 €"
     );
     assert_eq!(
         count(&ui, "SELECT count(*) FROM cash_movements"),

@@ -49,16 +49,21 @@ impl Renderer {
         Ok(Renderer { current })
     }
 
-    /// Builds the kiosk's UI, shows `screen` and draws one frame.
+    /// Builds the kiosk's UI, shows `screen` (in the screenshot state `state`, see
+    /// [`STATES`]) and draws one frame.
     pub fn render(
         &self,
         kiosk: Kiosk,
         screen: app::Screen,
+        state: Option<&str>,
         width: u32,
         height: u32,
     ) -> Result<Frame, slint::PlatformError> {
         let ui = Ui::new(kiosk)?;
         prepare(&ui, screen);
+        if let Some(name) = state {
+            act_state(&ui, name);
+        }
         ui.window.show()?;
         let adapter = self
             .current
@@ -221,11 +226,17 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 }
 
 /// States shown by `comptoir screenshot` that are not screens of their own: the home screen
-/// with the start-up checks' banner, and with every warning about backups and the disk.
+/// with the start-up checks' banner, and with every warning about backups and the disk; the
+/// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
+/// the tickets screen; a sale cancelled on its confirmation.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
     ("health-no-backup", app::Screen::Home),
+    ("login.pin", app::Screen::Login),
+    ("admin.residents-new", app::Screen::AdminResidents),
+    ("sell.tickets-refunded", app::Screen::SellTickets),
+    ("sell.receipt-cancelled", app::Screen::SellReceipt),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -249,6 +260,66 @@ pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
                 backup_stale: Some(None),
                 ..Warnings::default()
             }
+        }
+        _ => {}
+    }
+}
+
+/// The states reached through the UI, the way a person gets there: the callbacks their taps
+/// would call (see [`STATES`]).
+fn act_state(ui: &Ui, name: &str) {
+    use super::{LoginAdapter, ResidentsAdapter, SellFlowAdapter, TicketsAdapter};
+    use slint::Model;
+    match name {
+        "login.pin" => {
+            // A seller tapped, two digits of the PIN typed.
+            let login = ui.window.global::<LoginAdapter>();
+            let tiles = login.get_staff();
+            let seller = tiles
+                .iter()
+                .find(|t| t.role == super::RoleKind::Seller)
+                .or_else(|| tiles.row_data(0));
+            if let Some(t) = seller {
+                login.invoke_choose(t.id);
+                login.invoke_digit("4".into());
+                login.invoke_digit("2".into());
+            }
+        }
+        "admin.residents-new" => {
+            // A new resident's nickname being typed, with letters French and Turkish need.
+            let residents = ui.window.global::<ResidentsAdapter>();
+            residents.invoke_new_resident();
+            for c in ["Ş", "e", "n", "a", "y"] {
+                residents.invoke_nickname_char(c.into());
+            }
+        }
+        "sell.tickets-refunded" => {
+            // The register open (a refund gives cash back), then the day's latest sale not
+            // yet refunded, refunded whole (two taps).
+            {
+                let mut k = ui.kiosk.borrow_mut();
+                if app::cash::current(&k).ok().flatten().is_none() {
+                    if let Err(e) = app::cash::open(&mut k, 5000) {
+                        log::warn!("screenshot {name}: {e}");
+                    }
+                }
+            }
+            let tickets = ui.window.global::<TicketsAdapter>();
+            let rows = tickets.get_tickets();
+            let sale = rows
+                .iter()
+                .filter(|t| !t.refund && !t.fully_refunded && !t.partly_refunded && !t.training)
+                .max_by_key(|t| t.seq);
+            if let Some(t) = sale {
+                tickets.invoke_refund(t.seq);
+                tickets.invoke_refund(t.seq);
+            }
+        }
+        "sell.receipt-cancelled" => {
+            // The customer changed their mind: the sale just made, cancelled (two taps).
+            let flow = ui.window.global::<SellFlowAdapter>();
+            flow.invoke_cancel_sale();
+            flow.invoke_cancel_sale();
         }
         _ => {}
     }

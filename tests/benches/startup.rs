@@ -61,7 +61,9 @@ fn first_frame(c: &mut Criterion) {
         b.iter(|| {
             let store = Store::open(&db, Access::ReadWrite).unwrap();
             let kiosk = Kiosk::new(store, Config::default(), RunMode::Live, Clock::System);
-            let frame = renderer.render(kiosk, Screen::Home, 800, 480).unwrap();
+            let frame = renderer
+                .render(kiosk, Screen::Home, None, 800, 480)
+                .unwrap();
             assert_eq!(frame.rgb.len(), 800 * 480 * 3);
         })
     });
