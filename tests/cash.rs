@@ -10,30 +10,13 @@ use comptoir::config::Config;
 use comptoir::domain::cart::{Cart, LineKind, PaymentMethod, PaymentPolicy, Sale};
 use comptoir::store::cash::{self, CashStoreError, Denominations, MovementReason};
 use comptoir::store::journal::{self, parse_canonical};
-use comptoir::store::people;
 use comptoir::store::sales::{self, SaleContext};
-use comptoir::store::Store;
+
+use crate::common::signed_in;
 
 fn start() -> DateTime<Utc> {
     // After every sale of the demo seed.
     Utc.with_ymd_and_hms(2026, 6, 17, 6, 30, 0).unwrap()
-}
-
-fn id_of(store: &Store, name: &str) -> i64 {
-    people::all_staff(store.conn())
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id
-}
-
-fn signed_in(store: &Store, clock: &Clock, name: &str, pin: &str) -> Session {
-    let mut s = Session::default();
-    s.choose(store, clock, id_of(store, name)).unwrap();
-    pin.chars().for_each(|c| s.digit(c));
-    s.submit(store, clock, None, "test").unwrap();
-    s
 }
 
 /// The demo kiosk with Amina (a seller) signed in.

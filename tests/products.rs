@@ -2,43 +2,13 @@
 //! keeps the old one, past sales keep theirs), retire and bring it back, refusals that change
 //! nothing, sellers kept out; price signs queued for the printer and decoded.
 
-use chrono::{TimeZone, Utc};
-use comptoir::app::{products, Clock, Kiosk, RunMode};
-use comptoir::config::Config;
+use comptoir::app::products;
 use comptoir::store::catalog;
-use comptoir::store::people;
 use comptoir::ui::{AdminProductsAdapter, Screen, Ui};
 
 use slint::{ComponentHandle, Model};
 
-use crate::common::{by_id, label, screen, tap};
-
-fn start() -> Ui {
-    i_slint_backend_testing::init_no_event_loop();
-    let store = comptoir::cli::builtin_demo_store().unwrap();
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
-    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
-    kiosk.language = "fr".into();
-    Ui::new(kiosk).unwrap()
-}
-
-fn sign_in(ui: &Ui, name: &str, pin: &str) {
-    assert_eq!(screen(ui), Screen::Login);
-    let id = {
-        let k = ui.kiosk.borrow();
-        people::all_staff(k.store.conn())
-            .unwrap()
-            .into_iter()
-            .find(|s| s.name == name)
-            .unwrap()
-            .id
-    };
-    tap(ui, &format!("staff-{id}"));
-    for d in pin.chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-    tap(ui, "key-ok");
-}
+use crate::common::{by_id, count, demo_ui, label, screen, sign_in, tap, type_digits, Register};
 
 fn open_products(ui: &Ui) {
     tap(ui, "area-admin");
@@ -54,12 +24,6 @@ fn type_text(ui: &Ui, text: &str) {
     }
 }
 
-fn type_digits(ui: &Ui, digits: &str) {
-    for d in digits.chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-}
-
 fn product_named(ui: &Ui, name: &str) -> Option<catalog::Product> {
     let k = ui.kiosk.borrow();
     catalog::all_products(k.store.conn())
@@ -68,18 +32,9 @@ fn product_named(ui: &Ui, name: &str) -> Option<catalog::Product> {
         .find(|p| p.name == name)
 }
 
-fn count(ui: &Ui, sql: &str) -> i64 {
-    ui.kiosk
-        .borrow()
-        .store
-        .conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap()
-}
-
 #[test]
 fn an_admin_adds_reprices_retires_and_brings_back_a_product() {
-    let ui = start();
+    let ui = demo_ui("fr", Register::Closed);
     open_products(&ui);
     let products_before = count(&ui, "SELECT count(*) FROM products");
 
@@ -186,7 +141,7 @@ fn an_admin_adds_reprices_retires_and_brings_back_a_product() {
 
 #[test]
 fn price_signs_need_a_printer_and_sellers_cannot_open_the_catalogue() {
-    let ui = start();
+    let ui = demo_ui("fr", Register::Closed);
     // A seller is sent to sign in as somebody allowed.
     tap(&ui, "area-sell");
     sign_in(&ui, "Amina", "1111");
@@ -208,7 +163,7 @@ fn price_signs_need_a_printer_and_sellers_cannot_open_the_catalogue() {
 
 #[test]
 fn price_signs_print_name_price_per_unit_and_origin() {
-    let ui = start();
+    let ui = demo_ui("fr", Register::Closed);
     let section = crate::common::text_printer();
     let k = ui.kiosk.borrow();
     let active = catalog::active_products(k.store.conn()).unwrap();

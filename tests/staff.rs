@@ -9,43 +9,14 @@ use comptoir::config::Config;
 use comptoir::store::people::{self, Role};
 use comptoir::store::{Access, Store};
 
+use crate::common::{seeded_db, signed_in, staff_id_in};
+
 fn clock_start() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 13, 8, 0, 0).unwrap()
 }
 
 fn clock() -> Clock {
-    Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 0, 0).unwrap())
-}
-
-fn seeded_file() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kiosk.db");
-    let mut store = Store::open(&path, Access::ReadWrite).unwrap();
-    let options = comptoir::demo::SeedOptions {
-        days: 5,
-        seed: 1,
-        until: chrono::NaiveDate::from_ymd_opt(2026, 6, 13).unwrap(),
-        tz: chrono_tz::Europe::Paris,
-    };
-    comptoir::demo::seed(&mut store, &options).unwrap();
-    (dir, path)
-}
-
-fn id_of(store: &Store, name: &str) -> i64 {
-    people::all_staff(store.conn())
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id
-}
-
-fn signed_in(store: &Store, clock: &Clock, name: &str, pin: &str) -> Session {
-    let mut s = Session::default();
-    s.choose(store, clock, id_of(store, name)).unwrap();
-    pin.chars().for_each(|c| s.digit(c));
-    s.submit(store, clock, None, "test").unwrap();
-    s
+    Clock::manual(clock_start())
 }
 
 #[test]
@@ -61,11 +32,11 @@ fn pins_are_argon2_hashes_that_verify_only_the_right_pin() {
 
 #[test]
 fn five_wrong_pins_lock_for_five_minutes_even_across_a_restart() {
-    let (_dir, path) = seeded_file();
+    let (_dir, path, _) = seeded_db(5);
     let clock = clock();
     {
         let store = Store::open(&path, Access::ReadWrite).unwrap();
-        let id = id_of(&store, "Mehmet");
+        let id = staff_id_in(&store, "Mehmet");
         let mut s = Session::default();
         for attempt in 1..=5 {
             s.choose(&store, &clock, id).unwrap();
@@ -85,7 +56,7 @@ fn five_wrong_pins_lock_for_five_minutes_even_across_a_restart() {
     }
     // The kiosk restarts: a new connection, a new session.
     let store = Store::open(&path, Access::ReadWrite).unwrap();
-    let id = id_of(&store, "Mehmet");
+    let id = staff_id_in(&store, "Mehmet");
     let mut s = Session::default();
     clock.advance(Duration::minutes(2));
     assert_eq!(
@@ -116,10 +87,10 @@ fn five_wrong_pins_lock_for_five_minutes_even_across_a_restart() {
 
 #[test]
 fn a_success_resets_the_count_of_wrong_pins() {
-    let (_dir, path) = seeded_file();
+    let (_dir, path, _) = seeded_db(5);
     let store = Store::open(&path, Access::ReadWrite).unwrap();
     let clock = clock();
-    let id = id_of(&store, "Sophie");
+    let id = staff_id_in(&store, "Sophie");
     let mut s = Session::default();
     for _ in 0..4 {
         s.choose(&store, &clock, id).unwrap();
@@ -144,7 +115,7 @@ fn a_success_resets_the_count_of_wrong_pins() {
 fn pins_of_the_wrong_length_are_refused_without_counting() {
     let store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
-    let id = id_of(&store, "Amina");
+    let id = staff_id_in(&store, "Amina");
     let mut s = Session::default();
     for pin in ["", "111", "1111111"] {
         s.choose(&store, &clock, id).unwrap();
@@ -171,7 +142,7 @@ fn a_retired_person_cannot_sign_in_and_keeps_their_history() {
     let mut store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
     let admin = signed_in(&store, &clock, "Admin", "1234");
-    let yusuf = id_of(&store, "Yusuf");
+    let yusuf = staff_id_in(&store, "Yusuf");
     let _ = signed_in(&store, &clock, "Yusuf", "2222");
     staff::retire(&admin, &mut store, &clock, yusuf).unwrap();
     let mut s = Session::default();
@@ -236,7 +207,7 @@ fn the_last_admin_stays() {
     let mut store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
     let admin = signed_in(&store, &clock, "Admin", "1234");
-    let id = id_of(&store, "Admin");
+    let id = staff_id_in(&store, "Admin");
     assert_eq!(
         staff::retire(&admin, &mut store, &clock, id),
         Err(StaffError::LastAdmin)
@@ -245,7 +216,7 @@ fn the_last_admin_stays() {
         staff::edit(&admin, &mut store, &clock, id, "Admin", Role::Seller),
         Err(StaffError::LastAdmin)
     );
-    let nadia = id_of(&store, "Nadia");
+    let nadia = staff_id_in(&store, "Nadia");
     staff::edit(&admin, &mut store, &clock, nadia, "Nadia", Role::Admin).unwrap();
     staff::retire(&admin, &mut store, &clock, id).unwrap();
     assert_eq!(
@@ -258,7 +229,7 @@ fn the_last_admin_stays() {
 fn a_pin_reset_lifts_a_lock() {
     let mut store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
-    let id = id_of(&store, "Amina");
+    let id = staff_id_in(&store, "Amina");
     let mut s = Session::default();
     for _ in 0..5 {
         s.choose(&store, &clock, id).unwrap();
@@ -295,7 +266,7 @@ fn staff_actions(
 fn sellers_and_garden_leads_cannot_manage_staff_and_nothing_changes() {
     let mut store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
-    let target = id_of(&store, "Yusuf");
+    let target = staff_id_in(&store, "Yusuf");
     let before = people::all_staff(store.conn()).unwrap();
     for (name, pin, role) in [
         ("Amina", "1111", Role::Seller),
@@ -396,7 +367,7 @@ fn each_role_reaches_exactly_its_screens() {
 fn signing_in_for_a_screen_beyond_ones_role_is_refused_and_recorded() {
     let store = comptoir::cli::builtin_demo_store().unwrap();
     let clock = clock();
-    let id = id_of(&store, "Amina");
+    let id = staff_id_in(&store, "Amina");
     let mut s = Session::default();
     s.choose(&store, &clock, id).unwrap();
     "1111".chars().for_each(|c| s.digit(c));

@@ -3,56 +3,19 @@
 //! refusals (no printer, refunded twice, clock behind) that record nothing.
 
 use chrono::{TimeZone, Utc};
-use comptoir::app::{tickets, Clock, Kiosk, RunMode};
-use comptoir::config::Config;
+use comptoir::app::{tickets, Clock};
 use comptoir::store::{journal, people};
 use comptoir::ui::{Screen, Ui};
 
-use crate::common::{by_id, label, screen, tap};
+use crate::common::{by_id, count, demo_ui, label, screen, sign_in, tap, type_digits, Register};
 
+/// The demo kiosk in French, register open, with Amina (a seller) signed in on the catalogue.
 fn start() -> Ui {
-    i_slint_backend_testing::init_no_event_loop();
-    let store = comptoir::cli::builtin_demo_store().unwrap();
-    let admin = people::all_staff(store.conn()).unwrap()[0].id;
-    comptoir::store::cash::open_session(
-        store.conn(),
-        admin,
-        5000,
-        Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
-    )
-    .unwrap();
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
-    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
-    kiosk.language = "fr".into();
-    Ui::new(kiosk).unwrap()
-}
-
-fn sign_in_seller(ui: &Ui) {
-    tap(ui, "area-sell");
-    let id = {
-        let k = ui.kiosk.borrow();
-        people::all_staff(k.store.conn())
-            .unwrap()
-            .into_iter()
-            .find(|s| s.name == "Amina")
-            .unwrap()
-            .id
-    };
-    tap(ui, &format!("staff-{id}"));
-    for d in "1111".chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-    tap(ui, "key-ok");
-    assert_eq!(screen(ui), Screen::SellCatalog);
-}
-
-fn count(ui: &Ui, sql: &str) -> i64 {
-    ui.kiosk
-        .borrow()
-        .store
-        .conn()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap()
+    let ui = demo_ui("fr", Register::Open);
+    tap(&ui, "area-sell");
+    sign_in(&ui, "Amina", "1111");
+    assert_eq!(screen(&ui), Screen::SellCatalog);
+    ui
 }
 
 /// Goes back day by day to the latest day with tickets; returns its newest sale's number.
@@ -79,7 +42,6 @@ fn latest_sale_shown(ui: &Ui) -> i64 {
 #[test]
 fn a_seller_browses_days_and_refunds_an_earlier_sale_with_a_second_tap() {
     let ui = start();
-    sign_in_seller(&ui);
     tap(&ui, "catalog-tickets");
     assert_eq!(screen(&ui), Screen::SellTickets);
     assert_eq!(label(&ui, "tickets-day"), "Aujourd'hui");
@@ -158,7 +120,6 @@ fn a_seller_browses_days_and_refunds_an_earlier_sale_with_a_second_tap() {
 #[test]
 fn a_copy_is_journaled_then_printed_as_duplicata() {
     let ui = start();
-    sign_in_seller(&ui);
     tap(&ui, "catalog-tickets");
     let seq = latest_sale_shown(&ui);
 
@@ -218,7 +179,6 @@ fn a_copy_is_journaled_then_printed_as_duplicata() {
 #[test]
 fn cash_in_and_out_of_the_drawer_are_recorded_and_zero_is_refused() {
     let ui = start();
-    sign_in_seller(&ui);
     tap(&ui, "catalog-tickets");
     let before = count(&ui, "SELECT count(*) FROM cash_movements");
     let journal_before = count(&ui, "SELECT count(*) FROM journal");
@@ -235,9 +195,7 @@ fn cash_in_and_out_of_the_drawer_are_recorded_and_zero_is_refused() {
 
     // 20 € of change brought in.
     tap(&ui, "movement-top-up");
-    for d in "2000".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
+    type_digits(&ui, "2000");
     assert_eq!(
         label(&ui, "movement-amount").replace('\u{a0}', " "),
         "+ 20,00 €"
@@ -264,9 +222,7 @@ fn cash_in_and_out_of_the_drawer_are_recorded_and_zero_is_refused() {
     // 15 € taken to the bank: negative.
     tap(&ui, "tickets-movement");
     tap(&ui, "movement-bank");
-    for d in "1500".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
+    type_digits(&ui, "1500");
     tap(&ui, "movement-confirm");
     let last: i64 = count(
         &ui,
@@ -278,7 +234,6 @@ fn cash_in_and_out_of_the_drawer_are_recorded_and_zero_is_refused() {
 #[test]
 fn training_mode_is_an_admin_switch_journaled_and_bannered() {
     let ui = start();
-    sign_in_seller(&ui);
     tap(&ui, "catalog-tickets");
     // A seller cannot switch it.
     tap(&ui, "tickets-training");
@@ -341,7 +296,6 @@ fn training_mode_is_an_admin_switch_journaled_and_bannered() {
 fn a_customer_brings_back_part_of_a_basket_the_seller_refunds_those_lines() {
     use comptoir::app::sell;
     let ui = start();
-    sign_in_seller(&ui);
     // Today's sale: six eggs and two salads, paid by card.
     let seq = {
         let mut k = ui.kiosk.borrow_mut();

@@ -1,49 +1,17 @@
 //! UI flows through the Slint testing backend: elements found by accessible id, clicked as a
 //! finger would, and the screen read back.
 
-use chrono::{TimeZone, Utc};
 use comptoir::app::{Clock, Kiosk, RunMode};
 use comptoir::config::Config;
 use comptoir::store::people;
 use comptoir::ui::{AppState, Screen, Ui};
-use i_slint_backend_testing::{ElementHandle, ElementQuery};
+use i_slint_backend_testing::ElementQuery;
 use slint::ComponentHandle;
 
-fn start(lang: &str) -> Ui {
-    i_slint_backend_testing::init_no_event_loop();
-    let store = comptoir::cli::builtin_demo_store().unwrap();
-    // The register is open (the opening itself is tested in tests/selling_ui.rs).
-    let admin = people::all_staff(store.conn()).unwrap()[0].id;
-    comptoir::store::cash::open_session(
-        store.conn(),
-        admin,
-        5000,
-        Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
-    )
-    .unwrap();
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
-    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
-    kiosk.language = lang.into();
-    Ui::new(kiosk).unwrap()
-}
-
-fn all_by_id(ui: &Ui, id: &str) -> Vec<ElementHandle> {
-    let id = id.to_string();
-    ElementQuery::from_root(&ui.window)
-        .match_descendants()
-        .match_predicate(move |e| e.accessible_id().is_some_and(|a| a == id))
-        .find_all()
-}
-
-fn by_id(ui: &Ui, id: &str) -> ElementHandle {
-    let found = all_by_id(ui, id);
-    assert!(
-        !found.is_empty(),
-        "no element with accessible-id {id} on {:?}",
-        screen(ui)
-    );
-    found.into_iter().next().unwrap()
-}
+use crate::common::{
+    by_id, demo_time, demo_ui, label, screen, sign_in, staff_id, tap, type_digits, type_pin,
+    Register,
+};
 
 /// The product tiles on screen, by accessible id (the testing backend may report a repeated
 /// element more than once, hence a set).
@@ -57,47 +25,9 @@ fn products_shown(ui: &Ui) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-fn tap(ui: &Ui, id: &str) {
-    by_id(ui, id).invoke_accessible_default_action();
-}
-
-fn screen(ui: &Ui) -> Screen {
-    ui.window.global::<AppState>().get_screen()
-}
-
-fn staff_id(ui: &Ui, name: &str) -> i64 {
-    let k = ui.kiosk.borrow();
-    people::all_staff(k.store.conn())
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id
-}
-
-fn type_pin(ui: &Ui, pin: &str) {
-    for d in pin.chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-    tap(ui, "key-ok");
-}
-
-fn sign_in(ui: &Ui, name: &str, pin: &str) {
-    assert_eq!(screen(ui), Screen::Login);
-    tap(ui, &format!("staff-{}", staff_id(ui, name)));
-    type_pin(ui, pin);
-}
-
-fn label(ui: &Ui, id: &str) -> String {
-    by_id(ui, id)
-        .accessible_label()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[test]
 fn home_leads_to_each_area_and_back() {
-    let ui = start("fr");
+    let ui = demo_ui("fr", Register::Open);
     assert_eq!(screen(&ui), Screen::Home);
     assert_eq!(label(&ui, "demo-badge"), "DÉMO");
 
@@ -120,7 +50,7 @@ fn home_leads_to_each_area_and_back() {
         products_shown(&ui)
     );
     assert!(
-        all_by_id(&ui, "product-1").is_empty(),
+        by_id(&ui, "product-1").is_none(),
         "the egg category hides the tomatoes"
     );
     tap(&ui, "nav-home");
@@ -154,7 +84,7 @@ fn home_leads_to_each_area_and_back() {
 
 #[test]
 fn the_language_switch_translates_the_screen() {
-    let ui = start("fr");
+    let ui = demo_ui("fr", Register::Open);
     assert_eq!(label(&ui, "area-sell"), "Vendre");
     assert_eq!(label(&ui, "lang-fr"), "Français");
     tap(&ui, "lang-en");
@@ -167,7 +97,7 @@ fn the_language_switch_translates_the_screen() {
 
 #[test]
 fn a_seller_cannot_open_the_admin_screens() {
-    let ui = start("en");
+    let ui = demo_ui("en", Register::Open);
     tap(&ui, "area-admin");
     sign_in(&ui, "Amina", "1111");
     assert_eq!(screen(&ui), Screen::Login);
@@ -184,12 +114,12 @@ fn a_seller_cannot_open_the_admin_screens() {
 
 #[test]
 fn wrong_pins_count_down_then_lock() {
-    let ui = start("en");
+    let ui = demo_ui("en", Register::Open);
     tap(&ui, "area-sell");
     tap(&ui, &format!("staff-{}", staff_id(&ui, "Yusuf")));
     // Too short: OK does nothing, nothing is counted.
     type_pin(&ui, "12");
-    assert!(all_by_id(&ui, "login-message").is_empty());
+    assert!(by_id(&ui, "login-message").is_none());
     tap(&ui, "key-erase");
     tap(&ui, "key-erase");
     for left in (1..=4).rev() {
@@ -211,7 +141,7 @@ fn wrong_pins_count_down_then_lock() {
         "Too many wrong PINs: locked for 5 min."
     );
     assert!(
-        all_by_id(&ui, "key-ok").is_empty(),
+        by_id(&ui, "key-ok").is_none(),
         "no keypad for a locked person"
     );
     // Five minutes later the right PIN works.
@@ -226,7 +156,7 @@ fn wrong_pins_count_down_then_lock() {
 
 #[test]
 fn staff_screens_lock_after_five_minutes_without_a_touch() {
-    let ui = start("en");
+    let ui = demo_ui("en", Register::Open);
     tap(&ui, "area-sell");
     sign_in(&ui, "Amina", "1111");
     assert_eq!(screen(&ui), Screen::SellCatalog);
@@ -251,7 +181,7 @@ fn staff_screens_lock_after_five_minutes_without_a_touch() {
 
 #[test]
 fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
-    let ui = start("en");
+    let ui = demo_ui("en", Register::Open);
     tap(&ui, "area-admin");
     sign_in(&ui, "Admin", "1234");
     tap(&ui, "staff-add");
@@ -259,31 +189,26 @@ fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
         tap(&ui, key);
     }
     assert_eq!(
-        by_id(&ui, "field-name").accessible_value().unwrap(),
+        by_id(&ui, "field-name")
+            .unwrap()
+            .accessible_value()
+            .unwrap(),
         "Zeynep"
     );
     tap(&ui, "role-seller");
     tap(&ui, "kb-done");
     // Two different PINs are refused.
-    for d in "2580".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
+    type_digits(&ui, "2580");
     tap(&ui, "field-pin-again");
-    for d in "2581".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
+    type_digits(&ui, "2581");
     tap(&ui, "editor-save");
     assert_eq!(
         label(&ui, "editor-message"),
         "The two PINs differ: type it again."
     );
-    for d in "2580".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
+    type_digits(&ui, "2580");
     tap(&ui, "field-pin-again");
-    for d in "2580".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
+    type_digits(&ui, "2580");
     tap(&ui, "editor-save");
     assert_eq!(label(&ui, "admin-message"), "Saved.");
     let id = staff_id(&ui, "Zeynep");
@@ -308,13 +233,13 @@ fn an_admin_adds_a_person_with_the_on_screen_keyboard_and_keypad() {
 fn a_new_database_starts_by_creating_the_administrator() {
     i_slint_backend_testing::init_no_event_loop();
     let store = comptoir::store::Store::open_in_memory().unwrap();
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
+    let clock = Clock::manual(demo_time());
     let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Live, clock);
     kiosk.language = "en".into();
     let ui = Ui::new(kiosk).unwrap();
     assert_eq!(screen(&ui), Screen::FirstStart);
     assert!(
-        all_by_id(&ui, "demo-badge").is_empty(),
+        by_id(&ui, "demo-badge").is_none(),
         "no DEMO badge on a real kiosk"
     );
     // No name: refused.
@@ -324,14 +249,8 @@ fn a_new_database_starts_by_creating_the_administrator() {
         tap(&ui, key);
     }
     tap(&ui, "kb-done");
-    for d in "97531".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
-    tap(&ui, "key-ok");
-    for d in "97531".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
-    tap(&ui, "key-ok");
+    type_pin(&ui, "97531");
+    type_pin(&ui, "97531");
     assert_eq!(screen(&ui), Screen::AdminStaff);
     assert_eq!(ui.window.global::<AppState>().get_staff_name(), "Claire");
     let k = ui.kiosk.borrow();
@@ -342,7 +261,7 @@ fn a_new_database_starts_by_creating_the_administrator() {
 
 #[test]
 fn a_keyboard_wedge_scanner_types_cards_that_are_checked() {
-    let ui = start("en");
+    let ui = demo_ui("en", Register::Open);
     tap(&ui, "area-admin");
     sign_in(&ui, "Admin", "1234");
     tap(&ui, "tab-devices");

@@ -6,6 +6,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, TimeZone, Utc};
+use comptoir::app::session::Session;
+use comptoir::app::{Clock, Kiosk, RunMode};
+use comptoir::config::Config;
 use comptoir::store::{Access, Store};
 use comptoir::ui::{AppState, Screen, Ui};
 use i_slint_backend_testing::{ElementHandle, ElementQuery};
@@ -29,25 +33,97 @@ pub fn tap(ui: &Ui, id: &str) {
         .invoke_accessible_default_action();
 }
 
-/// An element's label, with no-break spaces (before units and currency) made plain.
 /// On the sign-in screen: taps `name` among the staff and types their PIN on the keypad.
 pub fn sign_in(ui: &Ui, name: &str, pin: &str) {
-    let id = {
-        let k = ui.kiosk.borrow();
-        comptoir::store::people::all_staff(k.store.conn())
-            .unwrap()
-            .into_iter()
-            .find(|s| s.name == name)
-            .unwrap()
-            .id
-    };
-    tap(ui, &format!("staff-{id}"));
-    for d in pin.chars() {
+    assert_eq!(screen(ui), Screen::Login, "signing in {name}");
+    tap(ui, &format!("staff-{}", staff_id(ui, name)));
+    type_pin(ui, pin);
+}
+
+/// Taps `digits` on the keypad shown.
+pub fn type_digits(ui: &Ui, digits: &str) {
+    for d in digits.chars() {
         tap(ui, &format!("key-{d}"));
     }
+}
+
+/// Taps `pin` on the keypad shown, then OK.
+pub fn type_pin(ui: &Ui, pin: &str) {
+    type_digits(ui, pin);
     tap(ui, "key-ok");
 }
 
+/// The id of the member of staff called `name` in the kiosk's database.
+pub fn staff_id(ui: &Ui, name: &str) -> i64 {
+    staff_id_in(&ui.kiosk.borrow().store, name)
+}
+
+/// The id of the member of staff called `name` in `store`.
+pub fn staff_id_in(store: &Store, name: &str) -> i64 {
+    comptoir::store::people::all_staff(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no member of staff called {name}"))
+        .id
+}
+
+/// A session (no kiosk, no UI) in which `name` signed in with `pin`.
+pub fn signed_in(store: &Store, clock: &Clock, name: &str, pin: &str) -> Session {
+    let mut s = Session::default();
+    s.choose(store, clock, staff_id_in(store, name)).unwrap();
+    pin.chars().for_each(|c| s.digit(c));
+    s.submit(store, clock, None, "test").unwrap();
+    s
+}
+
+/// The number that `sql` selects (one row, one column) from the kiosk's database.
+pub fn count(ui: &Ui, sql: &str) -> i64 {
+    ui.kiosk
+        .borrow()
+        .store
+        .conn()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// When the demo kiosk of [`demo_ui`] stands: 13 June 2026 at 08:42 UTC, on the demo data's
+/// last day.
+pub fn demo_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap()
+}
+
+/// Whether [`demo_ui`] opens the register before the kiosk starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Register {
+    Closed,
+    /// Opened at 06:00 UTC with a 50 € float, by the first member of staff (the opening itself
+    /// is tested through the screens in tests/selling_ui.rs).
+    Open,
+}
+
+/// The demo kiosk (built-in demo data, a manual clock at [`demo_time`]) in `lang`, on the home
+/// screen, in the Slint testing backend.
+pub fn demo_ui(lang: &str, register: Register) -> Ui {
+    i_slint_backend_testing::init_no_event_loop();
+    let store = comptoir::cli::builtin_demo_store().unwrap();
+    if register == Register::Open {
+        let admin = comptoir::store::people::all_staff(store.conn()).unwrap()[0].id;
+        comptoir::store::cash::open_session(
+            store.conn(),
+            admin,
+            5000,
+            Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
+        )
+        .unwrap();
+    }
+    let clock = Clock::manual(demo_time());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+    kiosk.language = lang.into();
+    Ui::new(kiosk).unwrap()
+}
+
+/// An element's label, with no-break spaces (before units and currency) made plain.
 pub fn label(ui: &Ui, id: &str) -> String {
     by_id(ui, id)
         .and_then(|e| e.accessible_label())
