@@ -422,6 +422,43 @@ fn arabic_mirrors_the_garden_and_compost_screens() {
         "{fr_name} {ar_name_end}"
     );
 
+    // The product's panel: its choices and a correction's reasons in two columns from the
+    // reading start, then the entry before the keypad, whose keys keep their order.
+    for lang in ["fr", "ar"] {
+        ui.window
+            .global::<AppState>()
+            .invoke_set_language(lang.into());
+        tap(&ui, &format!("stock-row-{product}"));
+        let mut checks = vec![(name.as_str(), "stock-chosen-on-hand")];
+        checks.extend([
+            ("stock-op-loss-spoiled", "stock-op-loss-damaged"),
+            ("stock-op-loss-to_compost", "stock-op-loss-other"),
+            ("stock-op-count", "stock-op-threshold"),
+            ("stock-op-donation", "stock-op-correction"),
+        ]);
+        for (a, b) in checks {
+            assert!(reads_before(&ui, a, b), "{lang}: {a} before {b}");
+        }
+        tap(&ui, "stock-op-correction");
+        for (a, b) in [
+            (
+                "stock-op-correction-entry_error",
+                "stock-op-correction-weighing",
+            ),
+            ("stock-op-correction-found", "stock-op-correction-other"),
+        ] {
+            assert!(reads_before(&ui, a, b), "{lang}: {a} before {b}");
+        }
+        tap(&ui, "stock-op-correction-found");
+        tap(&ui, "stock-sign");
+        for (a, b) in [("stock-entry", "key-1"), ("stock-sign", "key-1")] {
+            assert!(reads_before(&ui, a, b), "{lang}: {a} before {b}");
+        }
+        assert!(left_of(&ui, "key-1", "key-3"), "{lang}: the keys' order");
+        tap(&ui, "stock-op-back");
+        tap(&ui, "stock-close");
+    }
+
     // The harvest: the summary at the reading start, the tares in reading order.
     tap(&ui, "garden-tab-harvest");
     tap(&ui, &format!("harvest-product-{product}"));
@@ -458,7 +495,120 @@ fn arabic_mirrors_the_garden_and_compost_screens() {
                 assert!(reads_before(&ui, a, b), "{lang} {s:?}: {a} before {b}");
             }
         }
+
+        // The composters: a bin's name before its status, the bins before the entry column,
+        // the entry's buttons and choices in reading order, the keypad's keys in theirs.
+        ui.kiosk.borrow_mut().screen = comptoir::app::Screen::CompostBins;
+        ui.refresh();
+        let bin = ids_on_screen(&ui)
+            .into_iter()
+            .find_map(|id| id.strip_prefix("bin-status-").map(str::to_string))
+            .expect("a composter in the demo data");
+        let (bin_name, bin_status, bin_row) = (
+            format!("bin-name-{bin}"),
+            format!("bin-status-{bin}"),
+            format!("bin-{bin}"),
+        );
+        for (a, b) in [
+            (bin_name.as_str(), bin_status.as_str()),
+            (&bin_row, "bin-turned"),
+            ("bin-turned", "bin-next-status"),
+            ("bin-entry-temperature", "bin-entry-brown"),
+            ("bin-entry-brown", "bin-entry-emptied"),
+        ] {
+            assert!(reads_before(&ui, a, b), "{lang} bins: {a} before {b}");
+        }
+        assert!(left_of(&ui, "key-1", "key-3"), "{lang}: the keys' order");
+
+        // The impact: the tiles and the periods in reading order, the chart before the lists.
+        ui.kiosk.borrow_mut().screen = comptoir::app::Screen::CompostImpact;
+        ui.refresh();
+        for (a, b) in [
+            ("impact-total", "impact-co2e"),
+            ("impact-co2e", "impact-households"),
+            ("impact-households", "impact-per-household"),
+            ("impact-per-household", "impact-garden"),
+            ("impact-week", "impact-month"),
+            ("impact-month", "impact-year"),
+            ("impact-year", "impact-buildings"),
+        ] {
+            assert!(reads_before(&ui, a, b), "{lang} impact: {a} before {b}");
+        }
     }
+}
+
+/// `a` lies wholly to the left of `b`, whatever the language (a keypad's keys).
+fn left_of(ui: &Ui, a: &str, b: &str) -> bool {
+    span(ui, a).1 <= span(ui, b).0
+}
+
+#[test]
+fn arabic_mirrors_the_devices_screen() {
+    use comptoir::ui::DevicesAdapter;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let ui = start("fr");
+    // The simulator's buttons, as in the demo kiosk with its simulated devices.
+    let devices = ui.window.global::<DevicesAdapter>();
+    devices.set_simulated(true);
+    tap(&ui, "area-admin");
+    sign_in(&ui, "Admin", "1234");
+    tap(&ui, "tab-devices");
+    assert_eq!(screen(&ui), Screen::AdminDevices);
+    for lang in ["fr", "ar", "fr"] {
+        ui.window
+            .global::<AppState>()
+            .invoke_set_language(lang.into());
+        assert_eq!(ui.window.global::<AppState>().get_rtl(), lang == "ar");
+        for (a, b) in [
+            ("scale-state", "printer-state"),
+            ("printer-state", "scanner-state"),
+            ("scale-zero", "scale-tare"),
+            ("scale-tare", "scale-clear-tare"),
+            ("sim-load", "sim-empty"),
+            ("sim-empty", "sim-motion"),
+        ] {
+            assert!(reads_before(&ui, a, b), "{lang}: {a} before {b}");
+        }
+        // The printer's and the card reader's simulator buttons one a line, as wide as their
+        // panel: their words are not cut and do not run over a neighbour.
+        for (a, b, panel) in [
+            ("sim-paper-out", "sim-paper-ok", "printer-test"),
+            ("sim-scan-card", "sim-scan-junk", "last-scan"),
+        ] {
+            let y = |id: &str| by_id(&ui, id).unwrap().absolute_position().y;
+            assert!(y(a) < y(b), "{lang}: {a} above {b}");
+            for id in [a, b] {
+                let ((l, r), (pl, pr)) = (span(&ui, id), span(&ui, panel));
+                assert!(
+                    l <= pl + 1.0 && r >= pr - 1.0,
+                    "{lang}: {id} as wide as {panel}"
+                );
+            }
+        }
+    }
+
+    // Mirrored, the buttons still do what they say.
+    ui.window
+        .global::<AppState>()
+        .invoke_set_language("ar".into());
+    let called = Rc::new(RefCell::new(Vec::new()));
+    let c = called.clone();
+    devices.on_zero(move || c.borrow_mut().push("zero"));
+    let c = called.clone();
+    devices.on_tare(move || c.borrow_mut().push("tare"));
+    let c = called.clone();
+    devices.on_clear_tare(move || c.borrow_mut().push("clear-tare"));
+    let c = called.clone();
+    devices.on_simulate_scale(move |s| {
+        c.borrow_mut()
+            .push(if s == "0" { "empty" } else { "other" })
+    });
+    for id in ["scale-zero", "scale-tare", "scale-clear-tare", "sim-empty"] {
+        tap(&ui, id);
+    }
+    assert_eq!(*called.borrow(), ["zero", "tare", "clear-tare", "empty"]);
 }
 
 #[test]
