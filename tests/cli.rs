@@ -188,6 +188,7 @@ fn screenshot_states_reached_through_buttons_differ_from_their_screen() {
         ("admin.residents-new", "admin.residents"),
         ("sell.tickets-refunded", "sell.tickets"),
         ("sell.receipt-cancelled", "sell.receipt"),
+        ("compost.weigh-languages", "compost.weigh"),
     ] {
         assert!(shot(state) != shot(screen), "{state} looks like {screen}");
     }

@@ -1239,3 +1239,66 @@ fn the_compost_only_hours_wait_for_the_staff_screen_to_lock() {
     assert_eq!(screen(&ui), Screen::CompostIdle);
     assert!(crate::common::by_id(&ui, "nav-home").is_some());
 }
+
+#[test]
+fn a_resident_at_the_scale_switches_language_from_the_header() {
+    use comptoir::app::lockdown;
+    use comptoir::ui::AppState;
+    use slint::ComponentHandle;
+    let ui = crate::common::demo_ui("fr", crate::common::Register::Open);
+    tap(&ui, "area-compost");
+    let deposits = deposit_count(&ui.kiosk.borrow());
+    let payload = {
+        let k = ui.kiosk.borrow();
+        let r = store::residents(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|r| r.language == "tr" && r.nickname.is_some() && r.anonymised_utc.is_none())
+            .expect("a Turkish-speaking resident in the demo data");
+        let token = store::current_token(k.store.conn(), r.id).unwrap().unwrap();
+        CardPayload::from_token(people::token_bytes(&token).unwrap()).encode()
+    };
+    ui.window
+        .global::<AppState>()
+        .invoke_key_typed(format!("{payload}\n").into());
+    assert_eq!(screen(&ui), Screen::CompostWeigh);
+    let language = |ui: &Ui| ui.window.global::<AppState>().get_language().to_string();
+    assert_eq!(language(&ui), "tr");
+    // The button names the current language in that language; the list, each by its own name.
+    assert_eq!(label(&ui, "language-menu"), "Türkçe");
+    assert!(crate::common::by_id(&ui, "choose-lang-ar").is_none());
+    tap(&ui, "language-menu");
+    for (code, name) in [
+        ("fr", "Français"),
+        ("en", "English"),
+        ("tr", "Türkçe"),
+        ("ar", "العربية"),
+    ] {
+        assert_eq!(label(&ui, &format!("choose-lang-{code}")), name);
+    }
+    assert_eq!(label(&ui, "language-close"), "Kapat");
+    // Close keeps the language; a name changes it and closes the list.
+    tap(&ui, "language-close");
+    assert!(crate::common::by_id(&ui, "choose-lang-ar").is_none());
+    assert_eq!(language(&ui), "tr");
+    tap(&ui, "language-menu");
+    tap(&ui, "choose-lang-ar");
+    assert!(crate::common::by_id(&ui, "choose-lang-ar").is_none());
+    assert_eq!(language(&ui), "ar");
+    assert_eq!(screen(&ui), Screen::CompostWeigh, "still weighing");
+    assert_eq!(label(&ui, "language-menu"), "العربية");
+    assert!(label(&ui, "compost-greeting").starts_with("مرحبًا"));
+    // Left open and walked away from: idle in the kiosk's language, the list closed.
+    tap(&ui, "language-menu");
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_secs(
+        lockdown::RESIDENT_IDLE_SECONDS + 1,
+    ));
+    assert_eq!(screen(&ui), Screen::CompostIdle);
+    assert_eq!(language(&ui), "fr");
+    assert!(crate::common::by_id(&ui, "choose-lang-ar").is_none());
+    assert_eq!(
+        deposit_count(&ui.kiosk.borrow()),
+        deposits,
+        "nothing recorded"
+    );
+}

@@ -501,6 +501,9 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     let notice = kiosk.compost.notice;
     a.set_notice(notice.map_or("", |n| n.code()).into());
     a.set_fault(notice.map_or("", |n| n.fault()).into());
+    if !matches!(kiosk.screen, Screen::CompostWeigh | Screen::CompostThanks) {
+        a.set_choosing_language(false);
+    }
     match kiosk.screen {
         Screen::CompostWeigh => refresh_weigh(window, kiosk),
         Screen::CompostThanks => refresh_thanks(window, kiosk),

@@ -228,7 +228,8 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 /// States shown by `comptoir screenshot` that are not screens of their own: the home screen
 /// with the start-up checks' banner, and with every warning about backups and the disk; the
 /// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
-/// the tickets screen; a sale cancelled on its confirmation.
+/// the tickets screen; a sale cancelled on its confirmation; the language list open over a
+/// resident's weighing.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
@@ -237,6 +238,7 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("admin.residents-new", app::Screen::AdminResidents),
     ("sell.tickets-refunded", app::Screen::SellTickets),
     ("sell.receipt-cancelled", app::Screen::SellReceipt),
+    ("compost.weigh-languages", app::Screen::CompostWeigh),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -320,6 +322,12 @@ fn act_state(ui: &Ui, name: &str) {
             let flow = ui.window.global::<SellFlowAdapter>();
             flow.invoke_cancel_sale();
             flow.invoke_cancel_sale();
+        }
+        "compost.weigh-languages" => {
+            // The resident tapped the language button at the scale: the list is open.
+            ui.window
+                .global::<super::CompostAdapter>()
+                .set_choosing_language(true);
         }
         _ => {}
     }
