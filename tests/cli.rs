@@ -189,6 +189,8 @@ fn screenshot_states_reached_through_buttons_differ_from_their_screen() {
         ("sell.tickets-refunded", "sell.tickets"),
         ("sell.receipt-cancelled", "sell.receipt"),
         ("compost.weigh-languages", "compost.weigh"),
+        ("garden.stock-panel", "garden.stock"),
+        ("garden.stock-loss", "garden.stock-panel"),
     ] {
         assert!(shot(state) != shot(screen), "{state} looks like {screen}");
     }

@@ -229,7 +229,7 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 /// with the start-up checks' banner, and with every warning about backups and the disk; the
 /// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
 /// the tickets screen; a sale cancelled on its confirmation; the language list open over a
-/// resident's weighing.
+/// resident's weighing; the garden stock's product panel, and a loss being typed there.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
@@ -239,6 +239,8 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("sell.tickets-refunded", app::Screen::SellTickets),
     ("sell.receipt-cancelled", app::Screen::SellReceipt),
     ("compost.weigh-languages", app::Screen::CompostWeigh),
+    ("garden.stock-panel", app::Screen::GardenStock),
+    ("garden.stock-loss", app::Screen::GardenStock),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -328,6 +330,23 @@ fn act_state(ui: &Ui, name: &str) {
             ui.window
                 .global::<super::CompostAdapter>()
                 .set_choosing_language(true);
+        }
+        "garden.stock-panel" | "garden.stock-loss" => {
+            // A product of the stock list tapped: its panel of choices; for the loss, "Spoiled"
+            // tapped and 350 typed on the keypad.
+            let garden = ui.window.global::<super::GardenFlowAdapter>();
+            let tomatoes = crate::store::catalog::active_products(ui.kiosk.borrow().store.conn())
+                .ok()
+                .and_then(|ps| ps.into_iter().find(|p| p.short_code == "TOM"));
+            if let Some(p) = tomatoes {
+                garden.invoke_stock_choose(p.id as i32);
+                if name == "garden.stock-loss" {
+                    garden.invoke_stock_op("loss-spoiled".into());
+                    for d in ["3", "5", "0"] {
+                        garden.invoke_stock_digit(d.into());
+                    }
+                }
+            }
         }
         _ => {}
     }
