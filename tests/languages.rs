@@ -5,33 +5,19 @@
 
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use comptoir::app::{lockdown, Clock, Kiosk, RunMode};
-use comptoir::config::Config;
+use comptoir::app::lockdown;
 use comptoir::store::people;
 use comptoir::ui::{AppState, Screen, Ui};
 use i_slint_backend_testing::ElementQuery;
 use slint::platform::{Key, PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition};
 
-use crate::common::{by_id, label, screen, tap};
+use crate::common::{by_id, demo_ui, label, screen, sign_in, tap, Register};
 
-/// The demo kiosk (built-in demo data, register open) in `lang`, on the home screen.
+/// The demo kiosk (built-in demo data, register open) in `lang`, on the home screen, at the
+/// kiosk's 800x480.
 fn start(lang: &str) -> Ui {
-    i_slint_backend_testing::init_no_event_loop();
-    let store = comptoir::cli::builtin_demo_store().unwrap();
-    let admin = people::all_staff(store.conn()).unwrap()[0].id;
-    comptoir::store::cash::open_session(
-        store.conn(),
-        admin,
-        5000,
-        Utc.with_ymd_and_hms(2026, 6, 13, 6, 0, 0).unwrap(),
-    )
-    .unwrap();
-    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
-    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
-    kiosk.language = lang.into();
-    let ui = Ui::new(kiosk).unwrap();
+    let ui = demo_ui(lang, Register::Open);
     ui.window
         .window()
         .set_size(slint::PhysicalSize::new(800, 480));
@@ -40,21 +26,6 @@ fn start(lang: &str) -> Ui {
 
 fn language(ui: &Ui) -> String {
     ui.window.global::<AppState>().get_language().to_string()
-}
-
-fn sign_in(ui: &Ui, name: &str, pin: &str) {
-    assert_eq!(screen(ui), Screen::Login);
-    let id = people::all_staff(ui.kiosk.borrow().store.conn())
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap()
-        .id;
-    tap(ui, &format!("staff-{id}"));
-    for d in pin.chars() {
-        tap(ui, &format!("key-{d}"));
-    }
-    tap(ui, "key-ok");
 }
 
 /// Staff screens: those that need a role.
