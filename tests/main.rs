@@ -25,5 +25,6 @@ mod selling_ui;
 mod staff;
 mod store;
 mod tickets;
+mod touch;
 mod translations;
 mod ui;
