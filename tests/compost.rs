@@ -1248,16 +1248,7 @@ fn a_resident_at_the_scale_switches_language_from_the_header() {
     let ui = crate::common::demo_ui("fr", crate::common::Register::Open);
     tap(&ui, "area-compost");
     let deposits = deposit_count(&ui.kiosk.borrow());
-    let payload = {
-        let k = ui.kiosk.borrow();
-        let r = store::residents(k.store.conn())
-            .unwrap()
-            .into_iter()
-            .find(|r| r.language == "tr" && r.nickname.is_some() && r.anonymised_utc.is_none())
-            .expect("a Turkish-speaking resident in the demo data");
-        let token = store::current_token(k.store.conn(), r.id).unwrap().unwrap();
-        CardPayload::from_token(people::token_bytes(&token).unwrap()).encode()
-    };
+    let (_, payload) = crate::common::resident_card(&ui, "tr");
     ui.window
         .global::<AppState>()
         .invoke_key_typed(format!("{payload}\n").into());

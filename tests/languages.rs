@@ -6,13 +6,12 @@
 use std::time::Duration;
 
 use comptoir::app::lockdown;
-use comptoir::store::people;
 use comptoir::ui::{AppState, Screen, Ui};
 use i_slint_backend_testing::ElementQuery;
 use slint::platform::{Key, PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition};
 
-use crate::common::{by_id, demo_ui, label, screen, sign_in, tap, Register};
+use crate::common::{by_id, demo_ui, label, resident_card, screen, sign_in, tap, Register};
 
 /// The demo kiosk (built-in demo data, register open) in `lang`, on the home screen, at the
 /// kiosk's 800x480.
@@ -295,25 +294,10 @@ fn the_on_screen_keyboard_types_turkish_and_french_names() {
 
 #[test]
 fn a_residents_card_brings_their_language_until_idle() {
-    use comptoir::store::compost as residents;
     let ui = start("fr");
     tap(&ui, "area-compost");
     assert_eq!(label(&ui, "compost-scan-title"), "Scannez votre carte");
-    let (nickname, payload) = {
-        let k = ui.kiosk.borrow();
-        let r = residents::residents(k.store.conn())
-            .unwrap()
-            .into_iter()
-            .find(|r| r.language == "tr" && r.nickname.is_some() && r.anonymised_utc.is_none())
-            .expect("a Turkish-speaking resident in the demo data");
-        let token = residents::current_token(k.store.conn(), r.id)
-            .unwrap()
-            .unwrap();
-        let payload =
-            comptoir_hardware::cards::CardPayload::from_token(people::token_bytes(&token).unwrap())
-                .encode();
-        (r.nickname.unwrap(), payload)
-    };
+    let (nickname, payload) = resident_card(&ui, "tr");
     // The card through the keyboard-wedge reader: the greeting, in Turkish.
     ui.window
         .global::<AppState>()

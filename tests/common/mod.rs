@@ -190,3 +190,21 @@ pub fn printed_text(bytes: &[u8]) -> String {
     }
     text
 }
+
+/// A resident of the demo data who speaks `lang` (with a nickname, not anonymised): their
+/// nickname and their card's payload as the reader gives it.
+pub fn resident_card(ui: &Ui, lang: &str) -> (String, String) {
+    use comptoir::store::compost as residents;
+    let k = ui.kiosk.borrow();
+    let r = residents::residents(k.store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.language == lang && r.nickname.is_some() && r.anonymised_utc.is_none())
+        .unwrap_or_else(|| panic!("a resident speaking {lang} in the demo data"));
+    let token = residents::current_token(k.store.conn(), r.id)
+        .unwrap()
+        .unwrap();
+    let bytes = comptoir::store::people::token_bytes(&token).unwrap();
+    let payload = comptoir_hardware::cards::CardPayload::from_token(bytes).encode();
+    (r.nickname.unwrap(), payload)
+}
