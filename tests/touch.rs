@@ -324,6 +324,7 @@ type Panel = (Screen, &'static str, fn(&Ui));
 
 /// Panels and steps shown over a screen, reached after the screen is staged.
 const PANELS: &[Panel] = &[
+    (Screen::Login, "PIN", |ui| tap_first(ui, "staff-")),
     (Screen::SellWeigh, "pieces", |ui| {
         // Salads are sold by the piece: the quantity keypad instead of the scale.
         let mut k = ui.kiosk.borrow_mut();
@@ -344,6 +345,9 @@ const PANELS: &[Panel] = &[
         for id in ["harvest-take", "plot-none", "harvester-none"] {
             tap(ui, id);
         }
+    }),
+    (Screen::GardenStock, "entry", |ui| {
+        tap_first(ui, "stock-row-")
     }),
     (Screen::AdminResidents, "registration", |ui| {
         tap(ui, "resident-new")
