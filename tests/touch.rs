@@ -11,11 +11,11 @@ use chrono::{TimeZone, Utc};
 use comptoir::app::{self, Clock, Kiosk, RunMode, Screen};
 use comptoir::config::Config;
 use comptoir::store::Store;
-use comptoir::ui::Ui;
+use comptoir::ui::{screenshot, Ui};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use slint::ComponentHandle;
 
-use crate::common::{by_id, screen, tap};
+use crate::common::{screen, tap};
 
 const WIDTH: f32 = 800.0;
 const HEIGHT: f32 = 480.0;
@@ -42,8 +42,11 @@ fn tappable(role: AccessibleRole) -> bool {
     )
 }
 
-/// The demo kiosk in `lang` at 800x480, on `screen` as `comptoir screenshot` shows it.
-fn kiosk_on(screen: Screen, lang: &str) -> Ui {
+/// The demo kiosk in `lang` at 800x480, on `screen` in the screenshot state `state`, staged
+/// by the screenshot command's own code (`comptoir::ui::screenshot::stage`): the least senior
+/// person allowed signed in, a sale on the selling screens, a harvest on the scale, a resident
+/// at the composter.
+fn kiosk_on(screen: Screen, lang: &str, state: Option<&str>) -> Ui {
     // The first start is what a new, empty database shows.
     let (store, mode) = if screen == Screen::FirstStart {
         (Store::open_in_memory().unwrap(), RunMode::Live)
@@ -53,160 +56,16 @@ fn kiosk_on(screen: Screen, lang: &str) -> Ui {
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 8, 42, 0).unwrap());
     let mut kiosk = Kiosk::new(store, Config::default(), mode, clock);
     kiosk.language = lang.into();
+    if let Some(name) = state {
+        screenshot::stage_state(&mut kiosk, name);
+    }
     let ui = Ui::new(kiosk).unwrap();
     ui.window
         .window()
         .set_size(slint::PhysicalSize::new(WIDTH as u32, HEIGHT as u32));
-    stage(&ui, screen);
-    ui
-}
-
-/// What `prepare` of the screenshot command does, through the public API.
-fn stage(ui: &Ui, screen: Screen) {
-    {
-        let mut k = ui.kiosk.borrow_mut();
-        if let Some(action) = screen.requires() {
-            let person = comptoir::store::people::active_staff(k.store.conn())
-                .unwrap()
-                .into_iter()
-                .filter(|p| app::roles::allowed(p.role, action))
-                .min_by_key(|p| (p.role, p.id))
-                .unwrap_or_else(|| panic!("nobody may see {}", screen.name()));
-            k.session.assume(person);
-        }
-        k.devices = app::devices::DeviceStatus {
-            scale: app::devices::ScaleView::Weight {
-                grams: 1234,
-                stable: true,
-                net: false,
-            },
-            printer: Some(comptoir::devices::printer::PrinterState {
-                connected: true,
-                ..Default::default()
-            }),
-            scanner: Some(true),
-            ..Default::default()
-        };
-        stage_sale(&mut k, screen);
-        stage_garden(&mut k, screen);
-        stage_compost(&mut k, screen);
-        if screen == Screen::Login {
-            k.login_target = Screen::SellCatalog;
-        }
-        if screen == Screen::HealthFailed {
-            k.health.checks = app::health::Checks::Failed(app::health::Fault {
-                kind: app::health::FaultKind::Damaged,
-                detail: "quick_check: *** in database main *** Page 4711: btreeInitPage() returns error code 11".into(),
-            });
-        }
-        k.screen = screen;
-    }
-    if screen == Screen::ConfigError {
-        let sample =
-            "[scale]\nprotocol = \"toledo8217\"\nport = \"/dev/comptoir-scale\"\nbaud = \"fast\"\n";
-        let e = Config::parse(std::path::Path::new("/etc/comptoir/config.toml"), sample)
-            .expect_err("a bad baud rate");
-        ui.window
-            .global::<comptoir::ui::ConfigErrorAdapter>()
-            .set_message(e.to_string().into());
-    }
+    screenshot::stage(&ui, screen, state);
     ui.refresh();
-    match screen {
-        // The latest day with tickets (the demo history ends the day before).
-        Screen::SellTickets => {
-            for _ in 0..14 {
-                if by_id(ui, "tickets-empty").is_none() {
-                    break;
-                }
-                tap(ui, "tickets-previous");
-            }
-        }
-        // A resident chosen: their details and actions show.
-        Screen::AdminResidents => {
-            let newest = comptoir::store::compost::residents(ui.kiosk.borrow().store.conn())
-                .unwrap()
-                .into_iter()
-                .find(|r| r.anonymised_utc.is_none() && r.nickname.is_some())
-                .expect("a resident with a nickname");
-            // As a tap on their row would (the row may be scrolled out of view).
-            ui.window
-                .global::<comptoir::ui::ResidentsAdapter>()
-                .invoke_select(newest.id as i32);
-        }
-        _ => {}
-    }
-}
-
-/// A sale in progress on the selling screens: tomatoes on the scale, two salads, a 10 € note.
-fn stage_sale(k: &mut Kiosk, screen: Screen) {
-    use app::sell;
-    use Screen::*;
-    if !matches!(
-        screen,
-        SellWeigh | SellCart | SellPay | SellReceipt | SellCatalog
-    ) {
-        return;
-    }
-    let (tomatoes, salad) = (product(k, "TCB"), product(k, "SAL"));
-    if app::cash::current(k).unwrap().is_none() {
-        app::cash::open(k, 5000).unwrap();
-    }
-    sell::choose(k, tomatoes).unwrap();
-    if screen == SellWeigh {
-        if let Some(&bowl) = sell::container_tares(k).first() {
-            sell::set_tare(k, bowl).unwrap();
-        }
-        return;
-    }
-    sell::add_weighed(k).unwrap();
-    sell::choose(k, salad).unwrap();
-    sell::qty_digit(k, '2').unwrap();
-    sell::add_pieces(k).unwrap();
-    if matches!(screen, SellPay | SellReceipt) {
-        sell::pay_quick(k, 1000).unwrap();
-    }
-    if screen == SellReceipt {
-        sell::pay(k, comptoir::domain::cart::PaymentMethod::Cash).unwrap();
-    }
-}
-
-/// Tomatoes chosen for the harvest, in the second crate.
-fn stage_garden(k: &mut Kiosk, screen: Screen) {
-    if screen != Screen::GardenHarvest {
-        return;
-    }
-    let tomatoes = product(k, "TOM");
-    app::garden::harvest_choose(k, tomatoes).unwrap();
-    app::garden::harvest_tare(k, 1).unwrap();
-}
-
-/// A resident who speaks the kiosk's language with a bucket of kitchen waste on the scale; the
-/// thanks after the deposit.
-fn stage_compost(k: &mut Kiosk, screen: Screen) {
-    if !matches!(screen, Screen::CompostWeigh | Screen::CompostThanks) {
-        return;
-    }
-    let residents = comptoir::store::compost::residents(k.store.conn()).unwrap();
-    let shown = |r: &&comptoir::store::compost::Resident| {
-        r.anonymised_utc.is_none() && r.nickname.is_some()
-    };
-    let id = residents
-        .iter()
-        .rev()
-        .filter(shown)
-        .find(|r| r.language == k.language)
-        .or_else(|| residents.iter().rev().find(shown))
-        .expect("a resident")
-        .id;
-    app::compost::start_visit(k, id).unwrap();
-    if let Some(v) = &mut k.compost.visit {
-        v.bucket_tare_g = Some(v.bucket_tare_g.unwrap_or(450).min(500));
-        v.step = app::compost::Step::Weigh;
-        v.kind = Some(comptoir::store::compost::WasteKind::Kitchen);
-    }
-    if screen == Screen::CompostThanks {
-        app::compost::confirm(k).unwrap();
-    }
+    ui
 }
 
 /// A rectangle in window coordinates.
@@ -381,17 +240,28 @@ fn tap_first(ui: &Ui, start: &str) {
 #[test]
 fn every_touch_target_has_a_word_and_is_big_enough_on_every_screen() {
     i_slint_backend_testing::init_no_event_loop();
+    // Every screen, every screenshot state (a panel or step reached through the screen's
+    // callbacks), and the panels opened by taps.
     let views = Screen::ALL
         .iter()
-        .map(|&s| (s, "", (|_| {}) as fn(&Ui)))
-        .chain(PANELS.iter().copied());
+        .map(|&s| (s, None, "", (|_| {}) as fn(&Ui)))
+        .chain(
+            screenshot::STATES
+                .iter()
+                .map(|&(name, s)| (s, Some(name), name, (|_| {}) as fn(&Ui))),
+        )
+        .chain(
+            PANELS
+                .iter()
+                .map(|&(s, panel, open)| (s, None, panel, open)),
+        );
     let mut visited = 0;
     let mut checked = 0;
     let mut offenders = Vec::new();
     let mut empty = Vec::new();
     for lang in ["fr", "ar"] {
-        for (screen, panel, open) in views.clone() {
-            let ui = kiosk_on(screen, lang);
+        for (screen, state, panel, open) in views.clone() {
+            let ui = kiosk_on(screen, lang, state);
             open(&ui);
             ui.refresh();
             let shown = ui.window.global::<comptoir::ui::AppState>().get_screen();

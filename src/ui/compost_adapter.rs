@@ -820,7 +820,16 @@ pub fn stage(k: &mut Kiosk, screen: Screen) {
             rs.into_iter()
                 .find(|r| r.anonymised_utc.is_none() && r.nickname.is_some())
         });
-        FORMS.with(|f| f.borrow_mut().selected = newest.map(|r| r.id));
+        // No form left open by an earlier staging in this thread (the form state is the UI
+        // thread's, and the touch-target test stages many UIs one after the other).
+        FORMS.with(|f| {
+            let mut f = f.borrow_mut();
+            f.registration = None;
+            f.editing = None;
+            f.message.clear();
+            f.confirm_anonymise = false;
+            f.selected = newest.map(|r| r.id);
+        });
         return;
     }
     if !matches!(screen, Screen::CompostWeigh | Screen::CompostThanks) {

@@ -60,10 +60,7 @@ impl Renderer {
         height: u32,
     ) -> Result<Frame, slint::PlatformError> {
         let ui = Ui::new(kiosk)?;
-        prepare(&ui, screen);
-        if let Some(name) = state {
-            act_state(&ui, name);
-        }
+        stage(&ui, screen, state);
         ui.window.show()?;
         let adapter = self
             .current
@@ -79,6 +76,16 @@ impl Renderer {
         ui.window.hide()?;
         let rgb = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
         Ok(Frame { width, height, rgb })
+    }
+}
+
+/// Puts the UI on `screen` as `comptoir screenshot` shows it, in the screenshot state `state`
+/// (see [`STATES`]; the kiosk-level part of a state is [`stage_state`], before the UI is
+/// built). The touch-target test (tests/touch.rs) visits exactly these views.
+pub fn stage(ui: &Ui, screen: app::Screen, state: Option<&str>) {
+    prepare(ui, screen);
+    if let Some(name) = state {
+        act_state(ui, name);
     }
 }
 
