@@ -69,6 +69,23 @@ fn sell(store: &mut Store, lines: &[(i64, LineKind)], now: chrono::DateTime<Utc>
     e.seq
 }
 
+/// `comptoir ARGS --db DB` in a separate process (as an operator runs an export): its
+/// standard output, the command having succeeded.
+fn export(db: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_comptoir"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 fn weighed(grams: i64, p: &catalog::Product) -> LineKind {
     LineKind::Weighed {
         grams,
@@ -502,20 +519,7 @@ fn a_harvest_logged_through_the_ui_with_the_simulated_scale() {
 #[test]
 fn exports_parse_back_and_agree_with_the_screens() {
     let (_dir, db, store) = seeded_db(30);
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_comptoir"))
-            .args(args)
-            .arg("--db")
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let run = |args: &[&str]| export(&db, args);
     // Stock at the end of the seeded history.
     let csv = run(&["export", "stock", "--to", "2026-06-13"]);
     let mut reader = csv::Reader::from_reader(csv.as_slice());
@@ -884,20 +888,7 @@ fn harvest_sale_loss_and_count_agree_on_screens_charts_and_exports() {
         .unwrap();
 
     // The exports (a separate process reading the database file).
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_comptoir"))
-            .args(args)
-            .arg("--db")
-            .arg(&db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let run = |args: &[&str]| export(&db, args);
     let week = ["--from", "2026-06-08", "--to", "2026-06-13"];
     let stock: Vec<comptoir::garden_export::StockExportRow> =
         csv::Reader::from_reader(run(&[&["export", "stock"][..], &week].concat()).as_slice())

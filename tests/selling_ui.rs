@@ -340,21 +340,26 @@ fn journal_kinds_since(ui: &Ui, before: u64) -> Vec<String> {
         .collect()
 }
 
+/// Amina opens the register and puts six eggs and a 3,50 € "divers" item in the cart (5,60 €).
+fn eggs_and_a_misc_item(ui: &Ui) {
+    tap(ui, "area-sell");
+    sign_in(ui, "Amina", "1111");
+    tap(ui, "register-open");
+    tap(ui, "category-egg");
+    tap(ui, &format!("product-{}", product_id(ui, "Œufs")));
+    tap(ui, "key-6");
+    tap(ui, "weigh-add");
+    tap(ui, "catalog-divers");
+    for d in "350".chars() {
+        tap(ui, &format!("key-{d}"));
+    }
+    tap(ui, "weigh-add");
+}
+
 #[test]
 fn a_line_discount_and_a_removed_line_are_recorded_with_who_did_it() {
     let (_dir, ui) = setup();
-    tap(&ui, "area-sell");
-    sign_in(&ui, "Amina", "1111");
-    tap(&ui, "register-open");
-    tap(&ui, "category-egg");
-    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
-    tap(&ui, "key-6");
-    tap(&ui, "weigh-add");
-    tap(&ui, "catalog-divers");
-    for d in "350".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
-    tap(&ui, "weigh-add");
+    eggs_and_a_misc_item(&ui);
     assert_eq!(label(&ui, "catalog-total"), "€5.60");
     let before = journal::verify(ui.kiosk.borrow().store.conn())
         .unwrap()
@@ -548,18 +553,7 @@ fn every_receipt_prints_where_the_setting_says_so() {
 fn a_cart_in_progress_survives_a_power_cut_and_a_sold_one_never_comes_back() {
     let (dir, ui) = setup();
     let db = dir.path().join("demo.db");
-    tap(&ui, "area-sell");
-    sign_in(&ui, "Amina", "1111");
-    tap(&ui, "register-open");
-    tap(&ui, "category-egg");
-    tap(&ui, &format!("product-{}", product_id(&ui, "Œufs")));
-    tap(&ui, "key-6");
-    tap(&ui, "weigh-add");
-    tap(&ui, "catalog-divers");
-    for d in "350".chars() {
-        tap(&ui, &format!("key-{d}"));
-    }
-    tap(&ui, "weigh-add");
+    eggs_and_a_misc_item(&ui);
     // Part paid by card (the terminal took €2.00) when the power goes.
     tap(&ui, "catalog-pay");
     for d in "200".chars() {
