@@ -86,8 +86,12 @@ pub enum Command {
     /// Lists serial ports and printers, one a line: `PATH  VID:PID  PRODUCT  ROLE` (`-` where
     /// unknown). Reads sysfs only: never opens or writes to a port.
     Devices,
+    /// Creates a new, empty database at --db (exit 1 if something is already there). The kiosk
+    /// makes one itself at its very first start; after that, a missing database is never
+    /// recreated silently: restore a backup, or run this on purpose.
+    Init,
     /// The inalterable journal: `journal verify` recomputes the chain and the signatures and
-    /// checks that the sales tables agree with the journal.
+    /// checks that the sales tables agree with the journal; `journal head` prints its head.
     #[command(subcommand)]
     Journal(JournalCommand),
     /// Writes a copy (it says DUPLICATA) of the receipt of the sale or refund SEQ to a PNG or
@@ -317,7 +321,9 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Some(Command::Journal(JournalCommand::Verify)) => journal_verify(&cli),
+        Some(Command::Journal(JournalCommand::Verify(a))) => journal_verify(&cli, &a),
+        Some(Command::Journal(JournalCommand::Head)) => journal_head(&cli),
+        Some(Command::Init) => init(&cli),
         Some(Command::Journal(JournalCommand::Archive(a))) => journal_archive(&cli, &a),
         Some(Command::Receipt(a)) => receipt(&cli, &a),
         Some(Command::Export(ExportCommand::Sales(a))) => export_sales(&cli, &a),
@@ -429,6 +435,16 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
         (None, true) => paths::demo_db(),
         (None, false) => config.database.clone().unwrap_or_else(paths::default_db),
     };
+    // One kiosk per database, and no writing command beside it.
+    let _lock = match lock_db(&db_path, "the kiosk") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if !demo_mode {
+        if let app::boot::DatabaseState::Lost { evidence } = app::boot::check_database(&db_path) {
+            return lost_database(cli, &config, &db_path, &evidence);
+        }
+    }
     let mut store = match Store::open(&db_path, Access::ReadWrite) {
         Ok(s) => s,
         Err(e) => return db_error(&e),
@@ -484,6 +500,9 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
             &db_path,
         )
     };
+    if let Err(e) = app::boot::journal_start(&mut store, Utc::now()) {
+        eprintln!("comptoir: the start was not journaled: {e}");
+    }
     let mut kiosk = Kiosk::new(store, config, mode, Clock::correctable());
     kiosk.language = lang;
     // Periods that ended while the kiosk was off are closed now (and again before each sale).
@@ -507,14 +526,66 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
             backup_dir: k.config.backup_dir.clone(),
             tz: k.config.tz(),
             period: std::time::Duration::from_secs(60),
+            head_file: Some(crate::store::witness::head_path_for(&db_path)),
         }
     };
     let _health = crate::ui::health_adapter::watch(&ui.window, &ui.kiosk, health_config);
-    match ui.run() {
+    let keeper = app::boot::HeadKeeper::for_store(&ui.kiosk.borrow().store);
+    let _head = keeper.map(|k| crate::ui::health_adapter::keep_head(&ui.kiosk, k));
+    let result = ui.run();
+    {
+        // A clean stop: journaled, and the head file written with it.
+        let mut k = ui.kiosk.borrow_mut();
+        let now = k.clock.now();
+        if let Err(e) = app::boot::journal_stop(&mut k.store, now) {
+            eprintln!("comptoir: the stop was not journaled: {e}");
+        }
+        if let Some(mut keeper) = app::boot::HeadKeeper::for_store(&k.store) {
+            keeper.tick(&k.store);
+        }
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("comptoir: {e}");
             ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// The database is gone but its key or head file is not: a blocking screen says what
+/// happened and what to do; nothing is created.
+fn lost_database(cli: &Cli, config: &Config, db: &Path, evidence: &Path) -> ExitCode {
+    let detail = format!(
+        "{}: no database, but {} is there",
+        db.display(),
+        evidence.display()
+    );
+    eprintln!("comptoir: {detail}; restore a backup (comptoir restore --from FILE --db {}), or move the leftover away and run comptoir init", db.display());
+    let store = match Store::open_in_memory() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("comptoir: {e}");
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    let mut kiosk = Kiosk::new(store, config.clone(), RunMode::Live, Clock::System);
+    kiosk.language = language(cli, config);
+    kiosk.health.checks = app::health::Checks::Failed(app::health::Fault::new(
+        app::health::FaultKind::NoDatabase,
+        detail,
+    ));
+    kiosk.screen = app::Screen::HealthFailed;
+    match crate::ui::Ui::new(kiosk) {
+        Ok(ui) => {
+            crate::ui::health_adapter::refresh(&ui.window, &ui.kiosk.borrow());
+            ui.refresh();
+            let _ = ui.run();
+            ExitCode::from(EXIT_DATABASE)
+        }
+        Err(e) => {
+            eprintln!("comptoir: cannot open a window: {e}");
+            ExitCode::from(EXIT_DATABASE)
         }
     }
 }
@@ -535,6 +606,10 @@ fn demo_seed(cli: &Cli, a: &SeedArgs) -> ExitCode {
     let until = a
         .until
         .unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+    let _lock = match lock_db(db, "comptoir demo seed") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let mut store = match Store::open(db, Access::ReadWrite) {
         Ok(s) => s,
         Err(e) => return db_error(&e),
@@ -782,14 +857,29 @@ fn printer_simulate(link: &Path, out_dir: &Path, width_dots: u32) -> ExitCode {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Prints `intact: N entries` (exit 0) or `broken: seq N: REASON` (exit 1). Opens the
-    /// database read-only.
-    Verify,
+    /// Prints `intact: N entries` (exit 0) or `broken: seq N: REASON` / `broken: schema:
+    /// REASON` (exit 1). Opens the database read-only. Each --witness is a head the journal
+    /// must contain: a head file (`<db>.head`), a backup folder's manifest
+    /// (`comptoir-heads.txt`), a backup copy, or a head typed as SEQ:HASH (from a Z report or
+    /// a closure); a journal cut short or rewritten is broken at the first seq it lacks.
+    Verify(VerifyArgs),
+    /// Prints the journal's head: `head: SEQ HASH` (`head: 0 -` for an empty journal) and
+    /// `key: FINGERPRINT` (`key: none` before the first closure). Opens the database
+    /// read-only. Write it down, or keep it elsewhere: `verify --witness SEQ:HASH` checks it.
+    Head,
     /// Writes the yearly archive into DIR: journal-Y.csv, journal-Y.json, keys.json,
     /// README.txt (how to verify without Comptoir) and SHA256SUMS. Verifies the journal
     /// first (broken: exit 1, nothing written); refuses a DIR that already holds these files
-    /// (exit 2). Prints `archived N entries to DIR`. Opens the database read-only.
+    /// (exit 2). Prints `archived N entries to DIR`. Journals the archive (a technical event):
+    /// stop the kiosk first.
     Archive(ArchiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A head the journal must contain: a head file, a manifest, a backup, or SEQ:HASH.
+    #[arg(long, value_name = "FILE|SEQ:HASH")]
+    pub witness: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -893,9 +983,85 @@ pub(crate) fn config_or_default(cli: &Cli) -> Result<Config, ExitCode> {
     }
 }
 
-fn journal_verify(cli: &Cli) -> ExitCode {
+fn journal_head(cli: &Cli) -> ExitCode {
+    let (db, store) = match open_read_only(cli, "journal head") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match crate::store::witness::current(store.conn()) {
+        Ok(Some(head)) => {
+            println!("head: {} {}", head.seq, head.hash);
+            println!("key: {}", head.key.as_deref().unwrap_or("none"));
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("head: 0 -");
+            println!("key: none");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            ExitCode::from(EXIT_DATABASE)
+        }
+    }
+}
+
+/// Takes the one-process-per-database lock of `db` for `what`; exit 3 naming the holder.
+pub(crate) fn lock_db(db: &Path, what: &str) -> Result<crate::store::lock::DbLock, ExitCode> {
+    crate::store::lock::DbLock::acquire(db, what).map_err(|e| {
+        eprintln!("comptoir: {e}");
+        ExitCode::from(EXIT_DATABASE)
+    })
+}
+
+fn init(cli: &Cli) -> ExitCode {
+    let Some(db) = &cli.db else {
+        eprintln!("comptoir: init needs --db PATH");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let _lock = match lock_db(db, "comptoir init") {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if std::fs::metadata(db).map(|m| m.len() > 0).unwrap_or(false) {
+        eprintln!(
+            "comptoir: {}: a file is already there; nothing was changed",
+            db.display()
+        );
+        return ExitCode::from(EXIT_FAILED);
+    }
+    match Store::open(db, Access::ReadWrite) {
+        Ok(store) => {
+            let kiosk = crate::store::meta::kiosk_id(store.conn()).unwrap_or_default();
+            println!("created: {} kiosk {kiosk}", db.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => db_error(&e),
+    }
+}
+
+/// The heads of the `--witness` arguments; exit 2 for an argument that gives none.
+fn load_witnesses(args: &[String]) -> Result<Vec<crate::store::witness::Witness>, ExitCode> {
+    let mut all = Vec::new();
+    for arg in args {
+        match crate::store::witness::load(arg) {
+            Ok(found) => all.extend(found),
+            Err(e) => {
+                eprintln!("comptoir: --witness {arg}: {e}");
+                return Err(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn journal_verify(cli: &Cli, a: &VerifyArgs) -> ExitCode {
     use crate::store::journal::{self, JournalError};
     use crate::store::sales::{self, SalesError};
+    let witnesses = match load_witnesses(&a.witness) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
     let (db, store) = match open_read_only(cli, "journal verify") {
         Ok(x) => x,
         Err(code) => return code,
@@ -922,7 +1088,41 @@ fn journal_verify(cli: &Cli) -> ExitCode {
             return ExitCode::from(EXIT_DATABASE);
         }
     }
+    // The chain and the tables first (they name the entry); then the triggers that guard them.
+    match crate::store::schema::check(store.conn()) {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => {
+            println!("broken: schema: {reason}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+        Err(e) => {
+            eprintln!("comptoir: {}: {e}", db.display());
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    }
+    let mut checked = 0;
+    for w in &witnesses {
+        match crate::store::witness::check(store.conn(), w) {
+            Ok(Ok(true)) => checked += 1,
+            Ok(Ok(false)) => eprintln!("comptoir: {}: a head of another kiosk, skipped", w.source),
+            Ok(Err(missing)) => {
+                println!("broken: seq {}: {}", missing.seq, missing.reason);
+                return ExitCode::from(EXIT_FAILED);
+            }
+            Err(e) => {
+                eprintln!("comptoir: {}: {e}", db.display());
+                return ExitCode::from(EXIT_DATABASE);
+            }
+        }
+    }
+    if !witnesses.is_empty() && checked == 0 {
+        eprintln!("comptoir: no witness is of this kiosk: nothing was checked against them");
+        return ExitCode::from(EXIT_FAILED);
+    }
     println!("intact: {} entries", report.entries);
+    if !witnesses.is_empty() {
+        println!("witnessed: {checked} heads");
+    }
     ExitCode::SUCCESS
 }
 
@@ -1075,9 +1275,22 @@ pub struct ArchiveArgs {
 fn journal_archive(cli: &Cli, a: &ArchiveArgs) -> ExitCode {
     use crate::store::archive::{self, ArchiveError};
     use crate::store::journal::JournalError;
-    let (db, store) = match open_read_only(cli, "journal archive") {
-        Ok(x) => x,
+    let Some(db) = cli.db.clone() else {
+        eprintln!("comptoir: journal archive needs --db PATH");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    // A writing command: the archive is journaled as a technical event.
+    let _lock = match lock_db(&db, "comptoir journal archive") {
+        Ok(l) => l,
         Err(code) => return code,
+    };
+    if app::boot::check_database(&db) != app::boot::DatabaseState::Present || !db.exists() {
+        eprintln!("comptoir: {}: no database here", db.display());
+        return ExitCode::from(EXIT_DATABASE);
+    }
+    let mut store = match Store::open(&db, Access::ReadWrite) {
+        Ok(s) => s,
+        Err(e) => return db_error(&e),
     };
     let config = match config_or_default(cli) {
         Ok(c) => c,
@@ -1086,6 +1299,22 @@ fn journal_archive(cli: &Cli, a: &ArchiveArgs) -> ExitCode {
     match archive::write(store.conn(), a.year, config.tz(), &a.out) {
         Ok(report) => {
             println!("archived {} entries to {}", report.entries, a.out.display());
+            let mut body = serde_json::Map::new();
+            body.insert("year".into(), a.year.into());
+            body.insert("entries".into(), report.entries.into());
+            let journaled = store.write().map_err(|e| e.to_string()).and_then(|tx| {
+                crate::store::journal::append_technical(
+                    &tx,
+                    Utc::now(),
+                    crate::store::journal::TechnicalEvent::Archive,
+                    body,
+                )
+                .map_err(|e| e.to_string())?;
+                tx.commit().map_err(|e| e.to_string())
+            });
+            if let Err(e) = journaled {
+                eprintln!("comptoir: the archive was written but not journaled: {e}");
+            }
             ExitCode::SUCCESS
         }
         Err(ArchiveError::Journal(JournalError::Broken { seq, reason })) => {
@@ -1135,6 +1364,10 @@ fn restore(cli: &Cli, from: &Path, overwrite_longer: bool) -> ExitCode {
 fn crash_writer(cli: &Cli, seed: u64, count: Option<u64>) -> ExitCode {
     let Some(db) = &cli.db else {
         return ExitCode::from(EXIT_USAGE);
+    };
+    let _lock = match lock_db(db, "comptoir crash-writer") {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     match crate::app::crash_writer::run(db, seed, count) {
         Ok(()) => ExitCode::SUCCESS,

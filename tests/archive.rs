@@ -177,10 +177,10 @@ fn keys(dir: &Path) -> Vec<Map<String, Value>> {
 }
 
 #[test]
-fn two_years_chain_into_each_other_and_the_database_is_untouched() {
+fn two_years_chain_into_each_other_and_only_the_archives_are_journaled() {
     let tmp = tempfile::tempdir().unwrap();
     let db = seeded(tmp.path());
-    let before = std::fs::read(&db).unwrap();
+    let journal_before = journal_rows(&db);
     let out = tmp.path().join("archives");
     let (dir25, dir26) = (out.join("2025"), out.join("2026"));
 
@@ -208,19 +208,21 @@ fn two_years_chain_into_each_other_and_the_database_is_untouched() {
     assert!(rows25.iter().all(|r| paris_year(&r.time_utc) == 2025));
     assert!(rows26.iter().all(|r| paris_year(&r.time_utc) == 2026));
 
-    // Everything in the database is in the two archives, as stored.
+    // Everything in the database is in the two archives, as stored, but the 2026 archive's
+    // own technical event, journaled once its files were written.
     let conn =
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
     let (count, head): (i64, String) = conn
         .query_row(
-            "SELECT count(*), (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1) FROM journal",
+            "SELECT count(*), (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1 OFFSET 1)
+             FROM journal",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
     drop(conn);
-    assert_eq!(count as usize, rows25.len() + rows26.len());
+    assert_eq!(count as usize, rows25.len() + rows26.len() + 1);
     assert_eq!(last26, head);
 
     for (dir, year, rows) in [(&dir25, 2025, &rows25), (&dir26, 2026, &rows26)] {
@@ -254,7 +256,30 @@ fn two_years_chain_into_each_other_and_the_database_is_untouched() {
         .verify_strict(message.as_bytes(), &Signature::from_bytes(&sig))
         .unwrap();
 
-    assert!(before == std::fs::read(&db).unwrap(), "database unchanged");
+    // The journal only gained the two archives' technical events (issue #14: archives are
+    // journaled); nothing before them changed.
+    let after = journal_rows(&db);
+    assert_eq!(after[..journal_before.len()], journal_before[..]);
+    let added: Vec<Value> = after[journal_before.len()..]
+        .iter()
+        .map(|(_, payload)| serde_json::from_str(payload).unwrap())
+        .collect();
+    assert_eq!(added.len(), 2);
+    for (item, year) in added.iter().zip([2025, 2026]) {
+        assert_eq!(item["kind"], "technical");
+        assert_eq!(item["event"], "archive");
+        assert_eq!(item["year"], year);
+    }
+}
+
+/// Every journal row: (seq, payload).
+fn journal_rows(db: &Path) -> Vec<(i64, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT seq, payload FROM journal ORDER BY seq")
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
 }
 
 #[test]

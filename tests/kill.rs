@@ -126,6 +126,11 @@ fn check_after_kill(db: &Path, reported: &BTreeMap<i64, Reported>, garden: &Gard
     let conn = store.conn();
     // integrity_check, journal verify, sales tables against the journal.
     let verified = check_connection(conn).unwrap_or_else(|e| panic!("round {round}: {e}"));
+    // The head file the writer kept is always one the journal contains: a kill never leaves
+    // a witness ahead of the database (that would block the kiosk at its next start).
+    let head_file = comptoir::store::witness::head_path_for(db);
+    comptoir::app::health::witness_check(conn, &head_file)
+        .unwrap_or_else(|f| panic!("round {round}: {f:?}"));
     for (&seq, what) in reported {
         assert!(
             seq <= verified.last_seq,

@@ -28,3 +28,4 @@ mod tickets;
 mod touch;
 mod translations;
 mod ui;
+mod witness;

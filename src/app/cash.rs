@@ -166,6 +166,23 @@ pub fn z_report(kiosk: &Kiosk, session: i64) -> Result<Receipt, CashError> {
     };
     let opened_by = name(s.opened_by)?;
     let closed_by = s.closed_by.map(name).transpose()?;
+    // A witness of the journal: the closing entry's seq and hash, and the signing key.
+    let witness = match s.closed_seq {
+        Some(seq) => {
+            let entry = crate::store::journal::entry(conn, seq)
+                .map_err(crate::store::cash::CashStoreError::from)?;
+            let key = crate::store::journal::registered_key(conn)
+                .map_err(crate::store::cash::CashStoreError::from)?
+                .map(|k| crate::store::journal::key_fingerprint(&k.public_key))
+                .unwrap_or_else(|| "none".into());
+            entry.map(|e| ZWitness {
+                seq: e.seq,
+                hash: e.hash,
+                key,
+            })
+        }
+        None => None,
+    };
     Ok(z_report_for(
         &s,
         &figures,
@@ -173,7 +190,17 @@ pub fn z_report(kiosk: &Kiosk, session: i64) -> Result<Receipt, CashError> {
         closed_by.as_deref(),
         &kiosk.config.association,
         kiosk.config.tz(),
+        witness.as_ref(),
     ))
+}
+
+/// What a Z report prints of the journal: the closing entry (a head anyone can check later
+/// with `comptoir journal verify --witness SEQ:HASH`) and the signing key's fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZWitness {
+    pub seq: i64,
+    pub hash: String,
+    pub key: String,
 }
 
 fn local_time(time_utc: &str, tz: chrono_tz::Tz) -> String {
@@ -198,6 +225,7 @@ pub fn z_report_for(
     closed_by: Option<&str>,
     association: &Association,
     tz: chrono_tz::Tz,
+    witness: Option<&ZWitness>,
 ) -> Receipt {
     let title = if s.is_open() {
         "RAPPORT X (session ouverte)"
@@ -278,6 +306,16 @@ pub fn z_report_for(
                 }
             }
         }
+    }
+    if let Some(w) = witness {
+        let (first, second) = w.hash.split_at(w.hash.len() / 2);
+        r = r
+            .separator()
+            .text("Journal (témoin de la chaîne)", Style::left().bold())
+            .line(format!("Entrée n° {}", w.seq))
+            .line(first.to_string())
+            .line(second.to_string())
+            .line(format!("Clé {}", w.key));
     }
     r.separator().feed(1).cut()
 }

@@ -196,7 +196,13 @@ pub fn run(db: &Path, seed: u64, count: Option<u64>) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .map(|s| s.id);
     let mut done = 0u64;
+    // The head file is kept as the kiosk keeps it, so that the harness also checks that a
+    // power cut never leaves a head file the journal does not contain.
+    let mut keeper = crate::app::boot::HeadKeeper::for_store(&store);
     while count.is_none_or(|c| done < c) {
+        if let Some(k) = &mut keeper {
+            k.tick(&store);
+        }
         let now = Utc::now();
         let Some(session_id) = session else {
             let tx = store.write().map_err(|e| e.to_string())?;
@@ -337,6 +343,9 @@ pub fn run(db: &Path, seed: u64, count: Option<u64>) -> Result<(), String> {
             session = None;
         }
         done += 1;
+    }
+    if let Some(k) = &mut keeper {
+        k.tick(&store);
     }
     Ok(())
 }

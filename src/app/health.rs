@@ -19,7 +19,8 @@ use chrono::{NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::Screen;
-use crate::store::{backup, journal, meta};
+use crate::store::journal::TechnicalEvent;
+use crate::store::{backup, journal, meta, schema, witness};
 
 /// `meta` key of the last verified journal entry: `SEQ HASH`.
 pub const MARK_KEY: &str = "journal_verified";
@@ -39,6 +40,13 @@ pub enum FaultKind {
     Damaged,
     /// The journal does not verify.
     Journal,
+    /// The journal lacks entries a witness (the head file) saw: it was cut short or an older
+    /// copy was put in its place.
+    Missing,
+    /// The schema is not the migrations' (a trigger dropped, changed or added).
+    Schema,
+    /// No database, but its key or head file is there: it was deleted or moved.
+    NoDatabase,
 }
 
 impl FaultKind {
@@ -47,6 +55,9 @@ impl FaultKind {
             FaultKind::Unreadable => "unreadable",
             FaultKind::Damaged => "damaged",
             FaultKind::Journal => "journal",
+            FaultKind::Missing => "missing",
+            FaultKind::Schema => "schema",
+            FaultKind::NoDatabase => "no_database",
         }
     }
 }
@@ -56,6 +67,19 @@ impl FaultKind {
 pub struct Fault {
     pub kind: FaultKind,
     pub detail: String,
+    /// For [`FaultKind::Missing`]: the time of the last entry still there (entries after it
+    /// are missing), when there is one.
+    pub since: Option<String>,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind, detail: impl Into<String>) -> Fault {
+        Fault {
+            kind,
+            detail: detail.into(),
+            since: None,
+        }
+    }
 }
 
 /// Where the start-up checks are.
@@ -181,6 +205,8 @@ pub struct HealthConfig {
     pub tz: chrono_tz::Tz,
     /// How often the thread looks at the day, the folder and the disk.
     pub period: Duration,
+    /// The head file the journal must contain (`<db>.head`), if any.
+    pub head_file: Option<PathBuf>,
 }
 
 /// Starts the checks on their own thread (after the first frame: call it once the window is
@@ -195,10 +221,10 @@ pub fn start(health: &mut Health, config: HealthConfig) {
         .name("health".into())
         .spawn(move || run(config, tx, stop));
     if let Err(e) = spawned {
-        health.checks = Checks::Failed(Fault {
-            kind: FaultKind::Unreadable,
-            detail: format!("cannot start the checks: {e}"),
-        });
+        health.checks = Checks::Failed(Fault::new(
+            FaultKind::Unreadable,
+            format!("cannot start the checks: {e}"),
+        ));
     }
 }
 
@@ -214,10 +240,7 @@ fn open(db: &Path) -> Result<Connection, Fault> {
         db,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| Fault {
-        kind: FaultKind::Unreadable,
-        detail: e.to_string(),
-    })?;
+    .map_err(|e| Fault::new(FaultKind::Unreadable, e.to_string()))?;
     let _ = conn.busy_timeout(Duration::from_secs(10));
     Ok(conn)
 }
@@ -230,7 +253,15 @@ fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
             return;
         }
     };
-    let first = startup_checks(&conn);
+    let first = startup_checks(&conn).and_then(|n| match &config.head_file {
+        Some(path) => witness_check(&conn, path).map(|()| n),
+        None => Ok(n),
+    });
+    if let Err(f) = &first {
+        if f.kind == FaultKind::Schema {
+            journal_schema_failure(&conn, &f.detail);
+        }
+    }
     let failed = first.is_err();
     if tx.send(HealthEvent::Startup(first)).is_err() || failed {
         return;
@@ -279,13 +310,56 @@ pub fn mark(conn: &Connection) -> rusqlite::Result<Option<(i64, String)>> {
     }))
 }
 
-/// `quick_check`, then the journal from the mark on; stores the new mark. Returns the
-/// journal's length.
-pub fn startup_checks(conn: &Connection) -> Result<u64, Fault> {
-    let damaged = |detail: String| Fault {
-        kind: FaultKind::Damaged,
-        detail,
+/// The journal must contain the head the head file at `path` witnessed. A missing head file
+/// is no fault (a first start, or a kiosk from before head files); an unreadable one is a
+/// warning in the log, never a reason to stop selling.
+pub fn witness_check(conn: &Connection, path: &Path) -> Result<(), Fault> {
+    let head = match witness::read_head_file(path) {
+        Ok(Some(head)) => head,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            log::warn!("head file not checked: {e}");
+            return Ok(());
+        }
     };
+    let w = witness::Witness {
+        source: format!("the head file {}", path.display()),
+        head,
+    };
+    match witness::check(conn, &w) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(missing)) => Err(Fault {
+            kind: FaultKind::Missing,
+            detail: format!("seq {}: {}", missing.seq, missing.reason),
+            since: missing.since_utc,
+        }),
+        Err(e) => Err(Fault::new(FaultKind::Damaged, e.to_string())),
+    }
+}
+
+/// Journals a failed schema check (a technical event), when the database still takes it.
+fn journal_schema_failure(conn: &Connection, reason: &str) {
+    let mut body = serde_json::Map::new();
+    body.insert("reason".into(), reason.into());
+    let written = conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
+        match journal::append_technical(conn, Utc::now(), TechnicalEvent::SchemaCheckFailed, body) {
+            Ok(_) => conn.execute_batch("COMMIT"),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                log::warn!("schema failure not journaled: {e}");
+                Ok(())
+            }
+        }
+    });
+    if let Err(e) = written {
+        log::warn!("schema failure not journaled: {e}");
+    }
+}
+
+/// `quick_check`, the schema against the migrations', then the journal from the mark on;
+/// stores the new mark. Returns the journal's length.
+pub fn startup_checks(conn: &Connection) -> Result<u64, Fault> {
+    let damaged = |detail: String| Fault::new(FaultKind::Damaged, detail);
     let problems: Vec<String> = conn
         .prepare("PRAGMA quick_check")
         .and_then(|mut s| {
@@ -295,6 +369,11 @@ pub fn startup_checks(conn: &Connection) -> Result<u64, Fault> {
         .map_err(|e| damaged(e.to_string()))?;
     if problems != ["ok"] {
         return Err(damaged(problems.join("; ")));
+    }
+    match schema::check(conn) {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => return Err(Fault::new(FaultKind::Schema, format!("schema: {reason}"))),
+        Err(e) => return Err(damaged(e.to_string())),
     }
     let (seq, hash) = verify_from_mark(conn)?;
     if seq > 0 {
@@ -321,14 +400,9 @@ pub fn startup_checks(conn: &Connection) -> Result<u64, Fault> {
 /// later entry links to the one before and hashes right. Signatures and the sales tables are
 /// checked by the daily full check (and `comptoir journal verify`). Returns the new mark.
 pub fn verify_from_mark(conn: &Connection) -> Result<(i64, String), Fault> {
-    let broken = |seq: i64, reason: String| Fault {
-        kind: FaultKind::Journal,
-        detail: format!("seq {seq}: {reason}"),
-    };
-    let sql_fault = |e: rusqlite::Error| Fault {
-        kind: FaultKind::Damaged,
-        detail: e.to_string(),
-    };
+    let broken =
+        |seq: i64, reason: String| Fault::new(FaultKind::Journal, format!("seq {seq}: {reason}"));
+    let sql_fault = |e: rusqlite::Error| Fault::new(FaultKind::Damaged, e.to_string());
     let kiosk = meta::kiosk_id(conn).map_err(sql_fault)?;
     let (mut seq, mut hash) = match mark(conn).map_err(sql_fault)? {
         Some((seq, hash)) => {
@@ -390,13 +464,15 @@ pub fn verify_from_mark(conn: &Connection) -> Result<(i64, String), Fault> {
 pub fn full_check(conn: &Connection) -> Result<(), Fault> {
     backup::check_connection(conn)
         .map(|_| ())
-        .map_err(|detail| Fault {
-            kind: if detail.starts_with("integrity_check") {
-                FaultKind::Damaged
-            } else {
-                FaultKind::Journal
-            },
-            detail,
+        .map_err(|detail| {
+            Fault::new(
+                if detail.starts_with("integrity_check") {
+                    FaultKind::Damaged
+                } else {
+                    FaultKind::Journal
+                },
+                detail,
+            )
         })
 }
 
@@ -462,11 +538,21 @@ mod tests {
         assert_eq!(mark(conn).unwrap().unwrap().0, 3);
         // From the mark on: nothing new, still intact.
         assert_eq!(startup_checks(conn), Ok(3));
-        conn.execute_batch(
+        // The trigger is put back exactly as it was: the schema check cannot see it, the
+        // chain does.
+        let trigger: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'journal_no_update'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute_batch(&format!(
             "DROP TRIGGER journal_no_update;
              UPDATE journal SET hash = (CASE substr(hash, 1, 1) WHEN '0' THEN '1' ELSE '0' END)
-                 || substr(hash, 2) WHERE seq = 3;",
-        )
+                 || substr(hash, 2) WHERE seq = 3;
+             {trigger};"
+        ))
         .unwrap();
         let f = startup_checks(conn).unwrap_err();
         assert_eq!(f.kind, FaultKind::Journal);
@@ -489,10 +575,10 @@ mod tests {
             h.gate(Screen::Home, Screen::SellCatalog),
             Screen::SellCatalog
         );
-        h.apply(HealthEvent::Integrity(Fault {
-            kind: FaultKind::Damaged,
-            detail: "page 4".into(),
-        }));
+        h.apply(HealthEvent::Integrity(Fault::new(
+            FaultKind::Damaged,
+            "page 4",
+        )));
         assert!(!h.ready());
         assert_eq!(
             h.gate(Screen::Home, Screen::AdminDevices),

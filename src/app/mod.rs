@@ -1,6 +1,7 @@
 //! Controllers: one per user flow. They call the domain, the store and the devices, and hand
 //! plain data to the UI adapters; they never touch generated Slint types.
 
+pub mod boot;
 pub mod cash;
 pub mod catalog;
 pub mod clock;

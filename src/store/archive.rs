@@ -578,7 +578,25 @@ clé n'est nécessaire. Conservez-les aussi hors de la caisse : une chaîne seul
 prouve pas qu'un journal n'a pas été réécrit en entier avec une autre clé.
 
 3. Exemple (Python 3, bibliothèque standard)
-Voir l'exemple en anglais ci-dessous ; il recalcule le chaînage de journal-{y}.csv.
+Voir l'exemple en anglais ci-dessous ; il recalcule le chaînage de journal-{y}.csv
+et les chiffres de chaque clôture.
+
+4. Témoins de la tête, et clôtures
+Une tête est le couple (seq, hash) d'une écriture. La caisse en garde hors de sa
+base : le rapport Z imprimé (« Entrée n° » et le hash sur deux lignes), le
+fichier comptoir-heads.txt de chaque dossier de sauvegarde (une ligne par copie :
+kiosk_id seq hash time_utc clé fichier) et le fichier <base>.head à côté de la
+clé. Pour vérifier une tête notée ailleurs : la ligne de même seq de
+journal-{y}.csv doit avoir ce hash. Si elle manque, des écritures ont été
+retirées (ou une copie plus ancienne remise à la place) ; si le hash diffère,
+le journal a été réécrit depuis.
+Pour une clôture (kind = closure) : les écritures sale et refund de first_seq à
+last_seq, sans celles marquées \"training\": true, donnent ticket_count (leur
+nombre), period_total_cents (somme de total_cents), totals_by_vat_rate (somme
+des lignes vat par taux) ; grand_total_cents = grand_total_cents de la clôture
+précédente de même période (day, month, year) + period_total_cents. Une clôture
+nommée par une écriture closure_voided ultérieure (membre closure_seq) est
+annulée : on la saute.
 
 ------------------------------------------------------------------------------
 ENGLISH
@@ -629,6 +647,22 @@ The public keys are in the journal itself (keys.json): no key file is needed.
 Keep them outside the till as well: a chain alone cannot show that a journal was
 not rewritten whole with another key.
 
+4. Witnesses of the head, and closures
+A head is the pair (seq, hash) of an entry. The till keeps heads outside its
+database: the printed Z report (\"Entrée n°\" and the hash on two lines), the
+file comptoir-heads.txt of every backup folder (one line per copy: kiosk_id seq
+hash time_utc key file) and the file <database>.head beside the key. To check a
+head written down elsewhere: the row of journal-{y}.csv with that seq must have
+that hash. If the row is missing, entries were removed (or an older copy put in
+place); if the hash differs, the journal was rewritten since.
+For a closure (kind = closure): the sale and refund entries from first_seq to
+last_seq, leaving out those marked \"training\": true, give ticket_count (their
+number), period_total_cents (the sum of total_cents) and totals_by_vat_rate (the
+vat lines summed by rate); grand_total_cents = the grand_total_cents of the
+previous closure of the same period (day, month, year) + period_total_cents. A
+closure named by a later closure_voided entry (member closure_seq) is void: skip
+it. The example below does both.
+
 3. Example (Python 3, standard library)
 
     import csv, hashlib, json
@@ -646,6 +680,31 @@ not rewritten whole with another key.
         assert (p[\"seq\"], p[\"kind\"]) == (int(r[\"seq\"]), r[\"kind\"])
         prev, seq = r[\"hash\"], int(r[\"seq\"])
     print(\"chain intact:\", len(rows), \"entries\")
+
+    # Each closure's figures, recomputed from the entries it covers.
+    by_seq = {{int(r[\"seq\"]): json.loads(r[\"payload\"]) for r in rows}}
+    voided = {{p[\"closure_seq\"] for p in by_seq.values()
+              if p[\"kind\"] == \"closure_voided\"}}
+    grand, first = {{}}, min(by_seq)
+    for s, p in sorted(by_seq.items()):
+        if p[\"kind\"] != \"closure\" or s in voided:
+            continue
+        if p[\"first_seq\"] < first:   # it covers last year's entries too: check it
+            grand[p[\"period\"]] = p[\"grand_total_cents\"]   # with both archives
+            continue
+        tickets = [by_seq[i] for i in range(p[\"first_seq\"], p[\"last_seq\"] + 1)
+                   if i in by_seq and by_seq[i][\"kind\"] in (\"sale\", \"refund\")
+                   and not by_seq[i].get(\"training\")]
+        total = sum(t[\"total_cents\"] for t in tickets)
+        assert (p[\"ticket_count\"], p[\"period_total_cents\"]) == (len(tickets), total), s
+        if p[\"period\"] in grand:   # the first closure of the archive starts from its own
+            assert p[\"grand_total_cents\"] == grand[p[\"period\"]] + total, s
+        grand[p[\"period\"]] = p[\"grand_total_cents\"]
+    print(\"closures agree\")
+
+    # A head written down elsewhere (Z report, backup manifest, head file):
+    def has_head(seq, hash_hex):
+        return any(int(r[\"seq\"]) == seq and r[\"hash\"] == hash_hex for r in rows)
 
     # The message a signature signs (then check it with any Ed25519 tool,
     # e.g. the Python package \"cryptography\": Ed25519PublicKey.verify):

@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{journal, sales, Access, OpenError, Store};
+use super::{journal, sales, with_suffix, Access, OpenError, Store};
 
 /// Copies of the most recent days kept.
 pub const KEEP_DAILY: usize = 7;
@@ -301,12 +301,6 @@ fn journal_length(db: &Path) -> Result<u64, String> {
     conn.query_row("SELECT count(*) FROM journal", [], |r| r.get::<_, i64>(0))
         .map(|n| n as u64)
         .map_err(|e| e.to_string())
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// Replaces the database at `db` with the copy `from`, after verifying the copy. A database in

@@ -499,6 +499,11 @@ pub fn close_session(
     body.insert("difference_cents".into(), closing.difference.into());
     body.insert("detail".into(), detail);
     body.insert("by".into(), by.into());
+    // The key's fingerprint, so that the Z report's witness names the key of its day.
+    let key = journal::registered_key(conn)?
+        .map(|k| journal::key_fingerprint(&k.public_key))
+        .unwrap_or_else(|| "none".into());
+    body.insert("key".into(), key.into());
     let entry = journal::append(conn, KIND_SESSION_CLOSED, now, body)?;
     let changed = conn.execute(
         "UPDATE cash_sessions SET closed_utc = ?2, closed_by = ?3, closed_seq = ?4,

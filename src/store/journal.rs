@@ -92,6 +92,9 @@ pub const KIND_CLOSURE: &str = "closure";
 pub const KIND_KEY_REGISTERED: &str = "key_registered";
 /// The admin's time correction: the only entry that may be dated before the last one.
 pub const KIND_CLOCK_SET: &str = "clock_set";
+/// A technical event (NF525's "journal des événements techniques"): `event` names it
+/// ([`TechnicalEvent`]), other members say more.
+pub const KIND_TECHNICAL: &str = "technical";
 
 /// Payload members set by the journal itself, refused in bodies.
 pub const RESERVED_KEYS: [&str; 5] = ["seq", "kiosk_id", "kind", "time_utc", "signature"];
@@ -518,6 +521,52 @@ fn append_inner(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Technical events
+
+/// The technical events the kiosk journals (kind [`KIND_TECHNICAL`], member `event`). Key
+/// changes and clock changes have their own kinds (`key_registered`, `clock_set`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TechnicalEvent {
+    /// The kiosk started (member `version`).
+    Start,
+    /// The kiosk stopped cleanly.
+    Stop,
+    /// A backup was written and verified (`file`, `head_seq`).
+    Backup,
+    /// A backup replaced the database (`from_head`, `to_head`, `accept_rollback`,
+    /// `new_kiosk`).
+    Restore,
+    /// A yearly archive was written (`year`, `entries`).
+    Archive,
+    /// The schema check failed at start-up (`reason`).
+    SchemaCheckFailed,
+}
+
+impl TechnicalEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TechnicalEvent::Start => "start",
+            TechnicalEvent::Stop => "stop",
+            TechnicalEvent::Backup => "backup",
+            TechnicalEvent::Restore => "restore",
+            TechnicalEvent::Archive => "archive",
+            TechnicalEvent::SchemaCheckFailed => "schema_check_failed",
+        }
+    }
+}
+
+/// Appends a technical event with `body`'s members besides `event`.
+pub fn append_technical(
+    conn: &Connection,
+    time_utc: DateTime<Utc>,
+    event: TechnicalEvent,
+    mut body: Map<String, Value>,
+) -> Result<Entry> {
+    body.insert("event".into(), event.as_str().into());
+    append(conn, KIND_TECHNICAL, time_utc, body)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Verification
 
 /// What an intact journal holds.
@@ -703,9 +752,14 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
 
 /// The default key file of the database at `db`: `<db>.key`.
 pub fn key_path_for(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".key");
-    PathBuf::from(name)
+    super::with_suffix(db, ".key")
+}
+
+/// A public key's fingerprint as printed on Z reports and kept by witnesses:
+/// `ed25519:` and the first 16 hex digits of the SHA-256 of its 32 bytes.
+pub fn key_fingerprint(key: &VerifyingKey) -> String {
+    let digest = Sha256::digest(key.to_bytes());
+    format!("ed25519:{}", &hex::encode(digest)[..16])
 }
 
 fn key_error(path: &Path, reason: impl ToString) -> JournalError {

@@ -13,13 +13,16 @@ pub mod catalog;
 pub mod compost;
 pub mod garden;
 pub mod journal;
+pub mod lock;
 pub mod meta;
 pub mod migrations;
 pub mod parked;
 pub mod people;
 pub mod print_queue;
 pub mod sales;
+pub mod schema;
 pub mod tickets;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 
@@ -320,6 +323,13 @@ impl Store {
         )?;
         Ok(n > 0)
     }
+}
+
+/// `path` with `suffix` added to its file name (`comptoir.db` + `.key`).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// The current time as stored: RFC 3339 UTC with seconds.

@@ -20,12 +20,28 @@ pub fn refresh(window: &AppWindow, kiosk: &Kiosk) {
                 FaultKind::Unreadable => HealthFault::Unreadable,
                 FaultKind::Damaged => HealthFault::Damaged,
                 FaultKind::Journal => HealthFault::Journal,
+                FaultKind::Missing => HealthFault::Missing,
+                FaultKind::Schema => HealthFault::Schema,
+                FaultKind::NoDatabase => HealthFault::NoDatabase,
             });
             a.set_detail(f.detail.as_str().into());
+            a.set_since(
+                f.since
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| {
+                        t.with_timezone(&kiosk.config.tz())
+                            .format("%d/%m/%Y %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+                    .into(),
+            );
         }
         _ => {
             a.set_fault(HealthFault::None);
             a.set_detail("".into());
+            a.set_since("".into());
         }
     }
     let w = h.warnings;
@@ -96,4 +112,21 @@ pub fn watch(window: &AppWindow, kiosk: &Shared, config: HealthConfig) -> Health
         _start: start,
         _drain: drain_timer,
     }
+}
+
+/// Keeps the head file up to date: once a second, the keeper writes it when the journal moved
+/// on (cheap otherwise). The timer lives as long as the returned handle.
+pub fn keep_head(kiosk: &Shared, mut keeper: crate::app::boot::HeadKeeper) -> slint::Timer {
+    let timer = slint::Timer::default();
+    let k = kiosk.clone();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_secs(1),
+        move || {
+            if let Ok(k) = k.try_borrow() {
+                keeper.tick(&k.store);
+            }
+        },
+    );
+    timer
 }

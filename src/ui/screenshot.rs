@@ -143,10 +143,10 @@ fn prepare(ui: &Ui, screen: app::Screen) {
     {
         let mut k = ui.kiosk.borrow_mut();
         if screen == app::Screen::HealthFailed && !matches!(k.health.checks, Checks::Failed(_)) {
-            k.health.checks = Checks::Failed(Fault {
-                kind: FaultKind::Damaged,
-                detail: "quick_check: *** in database main *** Page 4711: btreeInitPage() returns error code 11".into(),
-            });
+            k.health.checks = Checks::Failed(Fault::new(
+                FaultKind::Damaged,
+                "quick_check: *** in database main *** Page 4711: btreeInitPage() returns error code 11",
+            ));
         }
         super::health_adapter::refresh(&ui.window, &k);
     }
@@ -234,6 +234,7 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 
 /// States shown by `comptoir screenshot` that are not screens of their own: the home screen
 /// with the start-up checks' banner, and with every warning about backups and the disk; the
+/// failed-check screen for entries missing, a changed schema and a lost database; the
 /// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
 /// the tickets screen; a sale cancelled on its confirmation; the language list open over a
 /// resident's weighing; the garden stock's product panel, and a loss being typed there.
@@ -241,6 +242,9 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
     ("health-no-backup", app::Screen::Home),
+    ("health-missing", app::Screen::HealthFailed),
+    ("health-schema", app::Screen::HealthFailed),
+    ("health-no-database", app::Screen::HealthFailed),
     ("login.pin", app::Screen::Login),
     ("admin.residents-new", app::Screen::AdminResidents),
     ("sell.tickets-refunded", app::Screen::SellTickets),
@@ -271,6 +275,25 @@ pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
                 backup_stale: Some(None),
                 ..Warnings::default()
             }
+        }
+        "health-missing" => {
+            kiosk.health.checks = Checks::Failed(Fault {
+                kind: FaultKind::Missing,
+                detail: "seq 1937: entries missing: the journal ends at seq 1936, but the head file saw seq 1962 of 2026-06-13T08:40:12Z".into(),
+                since: Some("2026-06-12T16:55:03Z".into()),
+            })
+        }
+        "health-schema" => {
+            kiosk.health.checks = Checks::Failed(Fault::new(
+                FaultKind::Schema,
+                "schema: extra trigger forget_failures",
+            ))
+        }
+        "health-no-database" => {
+            kiosk.health.checks = Checks::Failed(Fault::new(
+                FaultKind::NoDatabase,
+                "/var/lib/comptoir/comptoir.db: no database, but /var/lib/comptoir/comptoir.db.key is there",
+            ))
         }
         _ => {}
     }
