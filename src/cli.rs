@@ -31,8 +31,9 @@ pub const EXIT_DATABASE: u8 = 3;
         not Comptoir's, newer than this build, or read-only."
 )]
 pub struct Cli {
-    /// Database file (default: from the config, else the user's data directory).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Database file (default: from the config, else the user's data directory). Never
+    /// `:memory:`: records must outlive the command.
+    #[arg(long, global = true, value_name = "PATH", value_parser = parse_db_path)]
     pub db: Option<PathBuf>,
     /// Config file (default: config.toml in the user's config directory).
     #[arg(long, value_name = "PATH")]
@@ -129,7 +130,9 @@ pub enum Command {
         overwrite_longer_journal: bool,
     },
     /// The power-cut harness's child (tests/kill.rs): commits a scripted stream of operations
-    /// and prints one line per commit.
+    /// and prints one line per commit. Debug builds only: a kiosk (a release build) has no
+    /// command that writes scripted sales into its database.
+    #[cfg(debug_assertions)]
     #[command(hide = true)]
     CrashWriter {
         #[arg(long, default_value_t = 1)]
@@ -264,6 +267,12 @@ fn parse_screen(s: &str) -> Result<ScreenArg, String> {
         .ok_or_else(|| format!("unknown screen {s:?}; the screens are: {}", screen_names()))
 }
 
+fn parse_db_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    paths::check_db_path(&path)?;
+    Ok(path)
+}
+
 fn parse_width_dots(s: &str) -> Result<u32, String> {
     match s {
         "384" => Ok(384),
@@ -306,6 +315,9 @@ pub fn main() -> ExitCode {
             width_dots,
         })) => printer_simulate(&link, &out, width_dots),
         Some(Command::Scanner(ScannerCommand::Simulate { link })) => {
+            if let Err(code) = check_link(&link) {
+                return code;
+            }
             let stop = stop_on_signals();
             let stdin = std::io::BufReader::new(std::io::stdin());
             simulator_result(comptoir_hardware::run_scanner_simulator(
@@ -354,6 +366,7 @@ pub fn main() -> ExitCode {
             from,
             overwrite_longer_journal,
         }) => restore(&cli, &from, overwrite_longer_journal),
+        #[cfg(debug_assertions)]
         Some(Command::CrashWriter { seed, count }) => crash_writer(&cli, seed, count),
     }
 }
@@ -435,6 +448,10 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
         (None, true) => paths::demo_db(),
         (None, false) => config.database.clone().unwrap_or_else(paths::default_db),
     };
+    if let Err(e) = paths::check_db_path(&db_path) {
+        eprintln!("comptoir: database {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     // One kiosk per database, and no writing command beside it.
     let _lock = match lock_db(&db_path, "the kiosk") {
         Ok(l) => l,
@@ -794,6 +811,15 @@ fn stop_on_signals() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     stop
 }
 
+/// A simulator's `--link` must be free or a simulator's own link: anything else (a database
+/// given by mistake) is refused with exit 2 before anything is touched.
+fn check_link(link: &Path) -> Result<(), ExitCode> {
+    comptoir_hardware::pty::check_link(link).map_err(|e| {
+        eprintln!("comptoir: --link {e}");
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
 fn simulator_result(result: std::io::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -822,6 +848,9 @@ fn scale(command: ScaleCommand) -> ExitCode {
             }
         }
         ScaleCommand::Simulate { protocol, link } => {
+            if let Err(code) = check_link(&link) {
+                return code;
+            }
             let stop = stop_on_signals();
             let stdin = std::io::BufReader::new(std::io::stdin());
             simulator_result(comptoir_hardware::run_scale_simulator(
@@ -836,6 +865,9 @@ fn scale(command: ScaleCommand) -> ExitCode {
 }
 
 fn printer_simulate(link: &Path, out_dir: &Path, width_dots: u32) -> ExitCode {
+    if let Err(code) = check_link(link) {
+        return code;
+    }
     if let Err(e) = std::fs::create_dir_all(out_dir) {
         eprintln!("comptoir: --out {}: {e}", out_dir.display());
         return ExitCode::from(EXIT_USAGE);
@@ -1197,8 +1229,9 @@ fn receipt(cli: &Cli, a: &ReceiptArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    if let Err(e) = std::fs::write(out, bytes) {
-        eprintln!("comptoir: {}: {e}", out.display());
+    // Whole or nothing: a full disk leaves no empty or partial receipt under the asked name.
+    if let Err(e) = paths::write_atomically(out, &bytes) {
+        eprintln!("comptoir: {}: {e}; nothing was written", out.display());
         return ExitCode::from(EXIT_FAILED);
     }
     println!("wrote receipt {} {}", a.seq, out.display());
@@ -1249,7 +1282,8 @@ fn export_sales(cli: &Cli, a: &ExportArgs) -> ExitCode {
 }
 
 /// RFC 4180: CRLF line ends, a header row (also when there are no rows), fields quoted when
-/// needed.
+/// needed. `header` names the rows' fields in order. Text cells are defused against
+/// spreadsheet formulas ([`csv_cells`]); numbers stay numbers.
 pub(crate) fn write_csv<T: serde::Serialize>(header: &[&str], rows: &[T]) -> Result<(), String> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -1257,9 +1291,119 @@ pub(crate) fn write_csv<T: serde::Serialize>(header: &[&str], rows: &[T]) -> Res
         .from_writer(std::io::stdout().lock());
     w.write_record(header).map_err(|e| e.to_string())?;
     for row in rows {
-        w.serialize(row).map_err(|e| e.to_string())?;
+        w.write_record(csv_cells(header, row)?)
+            .map_err(|e| e.to_string())?;
     }
     w.flush().map_err(|e| e.to_string())
+}
+
+/// One row's CSV cells, in the order of `header` (the row's field names). The kind of each
+/// cell is the value's own type, not a guess from the column's name: a number (a refund's
+/// negative amount included) is written as it is; a text cell that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows a
+/// product or building named `=HYPERLINK(...)` or `-5 kg` as text instead of running it as a
+/// formula. Empty options are empty cells; booleans are `true`/`false`. JSON exports do not
+/// go through here and keep the text as stored.
+pub(crate) fn csv_cells<T: serde::Serialize>(
+    header: &[&str],
+    row: &T,
+) -> Result<Vec<String>, String> {
+    use serde_json::Value;
+    let Value::Object(mut fields) = serde_json::to_value(row).map_err(|e| e.to_string())? else {
+        return Err("an export row is not a record".into());
+    };
+    if fields.len() != header.len() {
+        return Err(format!(
+            "an export row has {} fields for {} columns",
+            fields.len(),
+            header.len()
+        ));
+    }
+    header
+        .iter()
+        .map(|column| match fields.remove(*column) {
+            Some(Value::String(text)) => Ok(defuse_formula(text)),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(Value::Bool(b)) => Ok(b.to_string()),
+            Some(Value::Null) => Ok(String::new()),
+            Some(_) => Err(format!("column {column}: not a single value")),
+            None => Err(format!("column {column}: not in the row")),
+        })
+        .collect()
+}
+
+fn defuse_formula(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Row {
+        label: String,
+        building: Option<String>,
+        amount_cents: i64,
+        weight_g: Option<i64>,
+        manual: bool,
+    }
+
+    const HEADER: &[&str] = &["label", "building", "amount_cents", "weight_g", "manual"];
+
+    fn cells(label: &str, building: Option<&str>, amount_cents: i64) -> Vec<String> {
+        let row = Row {
+            label: label.into(),
+            building: building.map(Into::into),
+            amount_cents,
+            weight_g: None,
+            manual: false,
+        };
+        csv_cells(HEADER, &row).unwrap()
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_gets_an_apostrophe_and_numbers_stay() {
+        assert_eq!(
+            cells("=HYPERLINK(\"http://x\",\"y\")", Some("-5 kg"), -450),
+            [
+                "'=HYPERLINK(\"http://x\",\"y\")",
+                "'-5 kg",
+                "-450",
+                "",
+                "false"
+            ]
+        );
+        for (text, want) in [
+            ("+33 6", "'+33 6"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("Tomates", "Tomates"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(cells(text, None, 0)[0], want, "{text:?}");
+        }
+        assert_eq!(cells("x", None, -5)[2], "-5");
+    }
+
+    #[test]
+    fn a_header_that_does_not_match_the_row_is_an_error() {
+        let row = Row {
+            label: "x".into(),
+            building: None,
+            amount_cents: 1,
+            weight_g: None,
+            manual: true,
+        };
+        assert!(csv_cells(&["label"], &row).is_err());
+        assert!(csv_cells(&["label", "building", "amount", "weight_g", "manual"], &row).is_err());
+    }
 }
 
 #[derive(Debug, Args)]
@@ -1361,6 +1505,7 @@ fn restore(cli: &Cli, from: &Path, overwrite_longer: bool) -> ExitCode {
     ))
 }
 
+#[cfg(debug_assertions)]
 fn crash_writer(cli: &Cli, seed: u64, count: Option<u64>) -> ExitCode {
     let Some(db) = &cli.db else {
         return ExitCode::from(EXIT_USAGE);

@@ -282,3 +282,57 @@ fn database_problems_exit_3_and_leave_the_file_alone() {
     assert_eq!(code(&o), 3, "a read-only command never creates a database");
     assert!(!missing.exists());
 }
+
+/// `--db :memory:` (or an empty path, or an SQLite URI) would record sales that vanish when
+/// the command ends: every command refuses it with exit 2 before doing anything.
+#[test]
+fn a_memory_database_is_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let o_ = out.to_str().unwrap();
+    let d_ = dir.path().to_str().unwrap();
+    let commands: &[&[&str]] = &[
+        &[],
+        &["demo", "seed"],
+        &["journal", "verify"],
+        &["journal", "archive", "--year", "2026", "--out", d_],
+        &["receipt", "1", "--png", o_],
+        &["export", "sales"],
+        &["export", "deposits"],
+        &["card", "1", "--png", o_],
+        &["resident", "export", "1"],
+        &["backup", "--to", d_],
+        &["restore", "--from", o_],
+        &["screenshot", "--screen", "home", "--out", o_],
+    ];
+    for db in [":memory:", "", "file::memory:"] {
+        for args in commands {
+            let mut all = vec!["--db", db];
+            all.extend_from_slice(args);
+            let o = comptoir(&all);
+            assert_eq!(code(&o), 2, "{all:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains("--db"), "{all:?}: {}", stderr(&o));
+            assert!(stdout(&o).is_empty(), "{all:?}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let o = comptoir(&["export", "sales", "--db", ":memory:"]);
+    assert!(stderr(&o).contains("not a file"), "{}", stderr(&o));
+}
+
+/// The power-cut harness's writer is in debug builds (the tests) only; a kiosk's release
+/// build does not know the command.
+#[test]
+#[cfg(not(debug_assertions))]
+fn a_release_build_has_no_crash_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let o = comptoir(&["crash-writer", "--db", db.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unrecognized subcommand"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!db.exists());
+}

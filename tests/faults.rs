@@ -313,3 +313,170 @@ fn card_reader_junk_is_refused_in_words_and_a_card_still_reads() {
         });
     }
 }
+
+/// A cash sale on the kiosk with its drawer on the printer: a piece product, paid in cash
+/// through the pay screen's own callback (the drawer rule runs there).
+fn cash_sale(ui: &Ui) {
+    {
+        let mut k = ui.kiosk.borrow_mut();
+        if app::cash::current(&k).unwrap().is_none() {
+            app::cash::open(&mut k, 5000).unwrap();
+        }
+        let piece = comptoir::store::catalog::active_products(k.store.conn())
+            .unwrap()
+            .into_iter()
+            .find(|p| p.pricing != comptoir::store::catalog::Pricing::PerKg)
+            .unwrap()
+            .id;
+        sell::choose(&mut k, piece).unwrap();
+        sell::add_pieces(&mut k).unwrap();
+    }
+    use slint::ComponentHandle;
+    ui.window
+        .global::<comptoir::ui::SellFlowAdapter>()
+        .invoke_pay_method(comptoir::ui::PayMethod::Cash);
+    assert_eq!(
+        ui.kiosk.borrow().screen,
+        app::Screen::SellReceipt,
+        "the sale is made"
+    );
+}
+
+/// Jobs the simulated printer wrote into `dir` (a drawer kick alone is a job too).
+fn jobs_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".txt"))
+            })
+            .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The drawer opens with a cash sale while the printer is there; with the printer off the kick
+/// is dropped, not queued: when the printer comes back, nothing fires.
+#[test]
+fn a_drawer_kick_while_the_printer_is_off_is_dropped_not_queued() {
+    i_slint_backend_testing::init_no_event_loop();
+    let (dir, db, store) = seeded_db(2);
+    let link = dir.path().join("printer");
+    let out = dir.path().join("paper");
+    let printer = Sim::start(
+        &["printer", "simulate", "--out", out.to_str().unwrap()],
+        &link,
+    );
+    let toml = format!(
+        "[printer]\nport = {:?}\nmode = \"text\"\ndrawer = true\n",
+        s(&link)
+    );
+    let ui = kiosk_with(dir.path(), &db, store, &toml);
+    sign_in_admin(&ui);
+    tap(&ui, "tab-devices");
+    wait_for(&ui, "the printer ready", SHOW, |ui| {
+        label(ui, "printer-state") == "Ready"
+    });
+    // Printer there: the kick reaches it at once.
+    cash_sale(&ui);
+    wait_for(&ui, "the drawer kicked", SHOW, |_| jobs_in(&out) == 1);
+
+    // Printer off: the sale is made, the kick goes nowhere, and nothing is queued.
+    printer.unplug();
+    show(&ui, app::Screen::AdminDevices);
+    wait_for(&ui, "the printer unplugged", SHOW, |ui| {
+        label(ui, "printer-state") == "Unplugged: receipts wait in the queue"
+    });
+    cash_sale(&ui);
+    let_time_pass(Duration::from_millis(1500));
+    assert_eq!(
+        print_queue::waiting(ui.kiosk.borrow().store.conn()).unwrap(),
+        0,
+        "no drawer kick in the queue"
+    );
+    // Printer back: no kick arrives.
+    let out2 = dir.path().join("paper2");
+    let _printer = Sim::start(
+        &["printer", "simulate", "--out", out2.to_str().unwrap()],
+        &link,
+    );
+    show(&ui, app::Screen::AdminDevices);
+    wait_for(&ui, "ready again", SHOW, |ui| {
+        label(ui, "printer-state") == "Ready"
+    });
+    let_time_pass(Duration::from_millis(3000));
+    assert_eq!(jobs_in(&out2), 0, "the dropped kick never fires");
+}
+
+/// Jobs queued more than a day ago (the printer was off all week) do not print by themselves:
+/// the admin devices screen lists them; "print" sends one, "drop all" deletes the rest. A
+/// fresh job prints as usual meanwhile.
+#[test]
+fn jobs_older_than_a_day_wait_for_a_tap_on_the_devices_screen() {
+    i_slint_backend_testing::init_no_event_loop();
+    let (dir, db, store) = seeded_db(2);
+    // The kiosk's clock in kiosk_with: 20 June 2026, 08:42 UTC.
+    let now = Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap();
+    let text = |t: &str| {
+        comptoir_hardware::printer::encode_text(
+            &comptoir_hardware::printer::Receipt::new().line(t).cut(),
+            comptoir_hardware::printer::Paper::Mm80,
+            comptoir_hardware::printer::CodePage::Wpc1252,
+        )
+    };
+    let at = |days: i64| comptoir::store::utc_text(now - chrono::Duration::days(days));
+    let c = store.conn();
+    let week_old = print_queue::enqueue(c, "ticket 7", &text("WEEK OLD"), &at(7)).unwrap();
+    print_queue::enqueue(c, "Z 3", &text("TWO DAYS OLD"), &at(2)).unwrap();
+    print_queue::enqueue(
+        c,
+        "ticket 9",
+        &text("FRESH"),
+        &comptoir::store::utc_text(now),
+    )
+    .unwrap();
+    let link = dir.path().join("printer");
+    let out = dir.path().join("paper");
+    let _printer = Sim::start(
+        &["printer", "simulate", "--out", out.to_str().unwrap()],
+        &link,
+    );
+    let toml = format!("[printer]\nport = {:?}\nmode = \"text\"\n", s(&link));
+    let ui = kiosk_with(dir.path(), &db, store, &toml);
+    sign_in_admin(&ui);
+    tap(&ui, "tab-devices");
+    let job = |n: usize| std::fs::read_to_string(out.join(format!("job-{n:04}.txt")));
+    wait_for(&ui, "the fresh job printed", SHOW, |_| job(1).is_ok());
+    assert!(job(1).unwrap().contains("FRESH"));
+    wait_for(&ui, "two held jobs shown", &["printer-held-open"], |ui| {
+        label(ui, "printer-held-open") == "Waiting to print: 0, older than a day: 2"
+    });
+    let_time_pass(Duration::from_millis(2000));
+    assert!(job(2).is_err(), "held jobs do not print by themselves");
+
+    tap(&ui, "printer-held-open");
+    assert_eq!(label(&ui, "held-print-all"), "Print all");
+    tap(&ui, &format!("held-print-{week_old}"));
+    wait_for(&ui, "the confirmed job printed", SHOW, |_| job(2).is_ok());
+    assert!(job(2).unwrap().contains("WEEK OLD"));
+    tap(&ui, "held-drop-all");
+    wait_for(&ui, "an empty queue", SHOW, |ui| {
+        print_queue::waiting(ui.kiosk.borrow().store.conn()).unwrap() == 0
+    });
+    assert!(
+        crate::common::by_id(&ui, "held-print-all").is_none(),
+        "the list closes once empty"
+    );
+    let_time_pass(Duration::from_millis(2000));
+    assert!(job(3).is_err(), "the dropped job never prints");
+}
+
+/// Real time for the workers, with the UI's timers running (the kiosk tells the printer
+/// worker its clock from one).
+fn let_time_pass(how_long: Duration) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < how_long {
+        std::thread::sleep(Duration::from_millis(20));
+        i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(20));
+    }
+}

@@ -952,3 +952,74 @@ fn harvest_sale_loss_and_count_agree_on_screens_charts_and_exports() {
         format_kg(report.totals.loss_g, Lang::En).replace('\u{a0}', " ")
     );
 }
+
+/// Product names that a spreadsheet would run (`=HYPERLINK(...)`) or read as a number
+/// (`-5 kg`) come out of the CSV exports as text with a leading apostrophe; the figures beside
+/// them stay numbers, and the JSON export keeps the names as stored.
+#[test]
+fn exports_defuse_formula_names_and_keep_numbers() {
+    let (_dir, db, store) = seeded_db(20);
+    let formula = "=HYPERLINK(\"http://evil.example\",\"clic\")";
+    let harvested: Vec<i64> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT DISTINCT product_id FROM harvests ORDER BY product_id LIMIT 2")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(harvested.len(), 2);
+    for (id, name) in harvested.iter().zip([formula, "-5 kg"]) {
+        store
+            .conn()
+            .execute(
+                "UPDATE products SET name = ?2 WHERE id = ?1",
+                rusqlite::params![id, name],
+            )
+            .unwrap();
+    }
+    drop(store);
+    for what in ["stock", "harvests"] {
+        let csv_out =
+            String::from_utf8(export(&db, &["export", what, "--to", "2026-06-13"])).unwrap();
+        let mut reader = csv::Reader::from_reader(csv_out.as_bytes());
+        let column = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "product")
+            .unwrap();
+        let names: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap()[column].to_string())
+            .collect();
+        assert!(names.contains(&format!("'{formula}")), "{what}: {names:?}");
+        assert!(names.contains(&"'-5 kg".to_string()), "{what}: {names:?}");
+        assert!(!names.iter().any(|n| n.starts_with(['=', '-'])), "{what}");
+        // Every other cell that is a number in JSON is the same number in the CSV.
+        let json: Vec<serde_json::Value> = serde_json::from_slice(&export(
+            &db,
+            &["export", what, "--to", "2026-06-13", "--format", "json"],
+        ))
+        .unwrap();
+        assert!(json.iter().any(|r| r["product"] == formula), "{what}");
+        assert!(json.iter().any(|r| r["product"] == "-5 kg"), "{what}");
+        let headers = csv::Reader::from_reader(csv_out.as_bytes())
+            .headers()
+            .unwrap()
+            .clone();
+        for (row, record) in json.iter().zip(
+            csv::Reader::from_reader(csv_out.as_bytes())
+                .records()
+                .map(Result::unwrap),
+        ) {
+            for (h, cell) in headers.iter().zip(record.iter()) {
+                if let Some(n) = row[h].as_i64() {
+                    assert_eq!(cell, n.to_string(), "{what}: column {h}");
+                }
+            }
+        }
+    }
+}

@@ -598,3 +598,66 @@ fn devices_lists_without_failing() {
         assert!(line.starts_with('/'), "{line:?}");
     }
 }
+
+#[test]
+fn simulate_refuses_a_link_on_a_database_a_folder_or_a_foreign_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db_dir, db, store) = crate::common::seeded_db(2);
+    drop(store);
+    let db_bytes = std::fs::read(&db).unwrap();
+    let key = dir.path().join("comptoir.db.key");
+    std::fs::write(&key, b"secret key bytes").unwrap();
+    let folder = dir.path().join("receipts");
+    std::fs::create_dir(&folder).unwrap();
+    let foreign = dir.path().join("port");
+    std::os::unix::fs::symlink(&db, &foreign).unwrap();
+    let out = dir.path().join("jobs");
+    for path in [&db, &key, &folder, &foreign] {
+        let p = path.to_str().unwrap();
+        let o = out.to_str().unwrap();
+        for args in [
+            vec!["scale", "simulate", "--protocol", "toledo8217", "--link", p],
+            vec!["printer", "simulate", "--link", p, "--out", o],
+            vec!["scanner", "simulate", "--link", p],
+        ] {
+            let r = run(&args, Duration::from_secs(10));
+            assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+            assert!(
+                r.stderr.contains(p),
+                "{args:?}: names the path: {}",
+                r.stderr
+            );
+            assert!(r.stdout.is_empty(), "{args:?}: no ready line: {}", r.stdout);
+        }
+    }
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        db_bytes,
+        "the database is untouched"
+    );
+    assert_eq!(std::fs::read(&key).unwrap(), b"secret key bytes");
+    assert!(folder.is_dir());
+    assert_eq!(std::fs::read_link(&foreign).unwrap(), db);
+    assert!(
+        !out.exists(),
+        "the printer's --out folder was not even made"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 3, "no temporary link left: {left:?}");
+}
+
+#[test]
+fn simulate_replaces_its_own_stale_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("scanner");
+    // What a simulator killed with SIGKILL leaves: a link to a pty that is gone.
+    std::os::unix::fs::symlink("/dev/pts/99999", &link).unwrap();
+    let sim = Simulator::start(
+        &["scanner", "simulate", "--link", link.to_str().unwrap()],
+        &link,
+    );
+    let target = std::fs::read_link(&link).unwrap();
+    assert_ne!(target, Path::new("/dev/pts/99999"));
+    assert!(target.starts_with("/dev/pts"), "{}", target.display());
+    sim.terminate();
+}

@@ -17,6 +17,8 @@ mod faults;
 mod garden;
 mod hardware_cli;
 mod journal;
+// `comptoir crash-writer` exists in debug builds only.
+#[cfg(debug_assertions)]
 mod kill;
 mod languages;
 mod products;

@@ -726,3 +726,145 @@ fn the_seed_is_deterministic_and_sells_on_market_days() {
         assert!(matches!(day, Weekday::Wed | Weekday::Sat), "{time}");
     }
 }
+
+/// A "divers" line typed `=HYPERLINK(...)` or `-5 kg` is text in the CSV (a leading
+/// apostrophe, so a spreadsheet does not run it), while the refund's negative amounts stay
+/// numbers and the JSON export keeps the labels as typed.
+#[test]
+fn export_sales_csv_defuses_formulas_and_keeps_negative_amounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    let formula = "=HYPERLINK(\"http://evil.example\",\"clic\")";
+    let mut cart = Cart::new(SELLER);
+    cart.add_line(0, formula, 2000, LineKind::Divers { cents: 300 })
+        .unwrap();
+    cart.add_line(0, "-5 kg", 550, LineKind::Divers { cents: 450 })
+        .unwrap();
+    cart.add_line(0, "@SUM(A1)", 550, LineKind::Divers { cents: 100 })
+        .unwrap();
+    let policy = PaymentPolicy::default();
+    cart.add_payment(PaymentMethod::Cash, 850, &policy).unwrap();
+    let sale = cart.close_paid().unwrap();
+    let sold = record(&mut store, &sale, &ctx(), "2026-06-13T08:00:00Z");
+    let tx = store.conn_mut().transaction().unwrap();
+    sales::record_refund(&tx, sold.seq, &[2], &ctx(), t("2026-06-13T09:00:00Z")).unwrap();
+    tx.commit().unwrap();
+    drop(store);
+    let db = dir.path().join("comptoir.db");
+    let d = db.to_str().unwrap();
+
+    let o = comptoir(&["export", "sales", "--db", d]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = stdout(&o);
+    let rows: Vec<ExportRow> = csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            format!("'{formula}").as_str(),
+            "'-5 kg",
+            "'@SUM(A1)",
+            "'-5 kg"
+        ],
+        "{text}"
+    );
+    let refund = rows.iter().find(|r| r.kind == "refund").unwrap();
+    assert_eq!((refund.amount_cents, refund.net_cents), (-450, -450));
+    // The raw cells: no apostrophe before a number, not even a negative one.
+    assert!(text.contains(",-450,"), "{text}");
+    assert!(!text.contains("'-450"), "{text}");
+
+    let o = comptoir(&["export", "sales", "--db", d, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let json: Vec<ExportRow> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json[0].label, formula);
+    assert_eq!(json[1].label, "-5 kg");
+    assert_eq!(json[3].net_cents, -450);
+}
+
+/// A receipt written to a full disk leaves nothing under the asked name (not an empty file,
+/// not half a PNG), and an older file there stays whole. The disk is "full" after 1 kB: the
+/// child runs under `ulimit -f 1` with SIGXFSZ ignored, so its writes fail as on a full stick.
+#[test]
+fn a_receipt_written_to_a_full_disk_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    record(&mut store, &market_sale(), &ctx(), "2026-06-13T08:42:05Z");
+    drop(store);
+    let db = dir.path().join("comptoir.db");
+    // The kiosk has the database open, as at the stall: its -wal and -shm already exist, so the
+    // one-block file size limit below falls on the receipt alone, not on SQLite's shared memory.
+    let _kiosk = Connection::open(&db).unwrap();
+    _kiosk
+        .query_row("SELECT count(*) FROM journal", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let full = |flag: &str, file: &Path| {
+        Command::new("sh")
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 1; exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_comptoir"))
+            .args(["receipt", "1", "--db", db.to_str().unwrap(), flag])
+            .arg(file)
+            .env("XDG_DATA_HOME", "/nonexistent-comptoir-data")
+            .env("XDG_CONFIG_HOME", "/nonexistent-comptoir-config")
+            .output()
+            .unwrap()
+    };
+    let png = out.join("r.png");
+    let o = full("--png", &png);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!png.exists(), "no partial PNG");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("r.png"));
+    // An older receipt under that name stays as it was.
+    std::fs::write(&png, b"older receipt").unwrap();
+    let o = full("--png", &png);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&png).unwrap(), b"older receipt");
+    let escpos = out.join("r.bin");
+    let o = full("--escpos", &escpos);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!escpos.exists(), "no partial ESC/POS file");
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["r.png"], "no temporary file left beside");
+    // /dev/full: the write fails at once; nothing is reported written.
+    let o = comptoir(&[
+        "receipt",
+        "1",
+        "--db",
+        db.to_str().unwrap(),
+        "--png",
+        "/dev/full",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    // With room, the same command writes the whole file.
+    let o = comptoir(&[
+        "receipt",
+        "1",
+        "--db",
+        db.to_str().unwrap(),
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+}

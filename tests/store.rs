@@ -330,3 +330,87 @@ fn the_demo_seed_refuses_a_database_that_holds_data() {
     ));
     assert_eq!(dump(store.conn()), before);
 }
+
+/// Two printer workers on one database (two kiosk processes by mistake) share a 40-job queue:
+/// each job is claimed, so sent, exactly once.
+#[test]
+fn two_workers_on_one_queue_never_take_the_same_job() {
+    use comptoir::store::print_queue;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("comptoir.db");
+    let now = chrono::Utc::now();
+    {
+        let store = Store::open(&db, Access::ReadWrite).unwrap();
+        for n in 0..40 {
+            print_queue::enqueue(
+                store.conn(),
+                &format!("ticket {n}"),
+                b"x",
+                &comptoir::store::utc_text(now),
+            )
+            .unwrap();
+        }
+    }
+    let worker = |name: &'static str| {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .unwrap();
+            let mut sent = Vec::new();
+            while let Some(job) = print_queue::claim_next(&conn, name, now).unwrap() {
+                // "Sending" takes a moment, as on a real printer.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                sent.push(job.id);
+                print_queue::mark_printed(&conn, job.id, &comptoir::store::utc_text(now)).unwrap();
+            }
+            sent
+        })
+    };
+    let (a, b) = (worker("kiosk-a"), worker("kiosk-b"));
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    let mut all: Vec<i64> = a.iter().chain(&b).copied().collect();
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(
+        before,
+        40,
+        "a: {} jobs, b: {} jobs, some twice",
+        a.len(),
+        b.len()
+    );
+    assert_eq!(all.len(), 40);
+}
+
+/// The 30 drawer kicks an older build queued while the printer was off never fire: the
+/// migration that stops queueing them drops those waiting; other jobs stay.
+#[test]
+fn the_migration_drops_queued_drawer_kicks_and_keeps_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("comptoir.db");
+    let mut conn = Connection::open(&db).unwrap();
+    let before = MIGRATIONS
+        .iter()
+        .position(|m| m.contains("DELETE FROM print_queue WHERE label = 'drawer'"))
+        .unwrap() as i64;
+    migrations::migrate_to(&mut conn, before).unwrap();
+    for label in ["drawer", "ticket 4", "drawer"] {
+        conn.execute(
+            "INSERT INTO print_queue (created_utc, label, data) VALUES ('2026-06-01T10:00:00Z', ?1, x'1b70')",
+            [label],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let store = Store::open(&db, Access::ReadWrite).unwrap();
+    let labels: Vec<String> = store
+        .conn()
+        .prepare("SELECT label FROM print_queue")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(labels, ["ticket 4"]);
+}

@@ -43,7 +43,10 @@ pub struct DeviceStatus {
     pub scale: ScaleView,
     /// `None` when no printer is configured.
     pub printer: Option<PrinterState>,
+    /// Jobs that print when the printer can.
     pub printer_waiting: i64,
+    /// Jobs queued more than a day ago: they wait for an admin's "print" or "drop".
+    pub printer_held: i64,
     pub last_printed: Option<String>,
     /// `None` when no serial scanner is configured; else whether it is connected.
     pub scanner: Option<bool>,
@@ -85,10 +88,15 @@ impl DeviceStatus {
                 }
             }
             DeviceEvent::Printer(PrinterEvent::State(s)) => self.printer = Some(s),
-            DeviceEvent::Printer(PrinterEvent::Waiting(n)) => self.printer_waiting = n,
+            DeviceEvent::Printer(PrinterEvent::Waiting { ready, held }) => {
+                self.printer_waiting = ready;
+                self.printer_held = held;
+            }
             DeviceEvent::Printer(PrinterEvent::Printed { label, .. }) => {
                 self.last_printed = Some(label)
             }
+            // Logged by the worker; the seller is not alarmed: the drawer opens by its key.
+            DeviceEvent::Printer(PrinterEvent::DrawerDropped) => {}
             DeviceEvent::Scanner(ScannerEvent::Connected) => self.scanner = Some(true),
             DeviceEvent::Scanner(ScannerEvent::Disconnected { .. }) => self.scanner = Some(false),
             DeviceEvent::Scanner(ScannerEvent::Card { token }) => {

@@ -271,6 +271,13 @@ fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
         let today = Utc::now().with_timezone(&config.tz).date_naive();
         if checked_day != Some(today) {
             checked_day = Some(today);
+            // At start-up and daily, before the backup: printed jobs older than 7 days go
+            // (`comptoir receipt` remakes any receipt from the journal).
+            match crate::store::print_queue::purge_printed(&conn, Utc::now()) {
+                Ok(0) => {}
+                Ok(n) => log::info!("print queue: {n} printed job(s) purged"),
+                Err(e) => log::error!("print queue purge: {e}"),
+            }
             if let Err(f) = full_check(&conn) {
                 let _ = tx.send(HealthEvent::Integrity(f));
                 return;

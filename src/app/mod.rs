@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod closures;
 pub mod compost;
+#[cfg(debug_assertions)]
 pub mod crash_writer;
 pub mod devices;
 pub mod garden;

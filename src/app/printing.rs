@@ -1,5 +1,8 @@
 //! Printing from the kiosk: jobs are encoded for the configured printer and queued in the
-//! database; the printer worker prints them when it can.
+//! database; the printer worker prints them when it can (jobs queued more than a day ago only
+//! once confirmed on the admin devices screen; printed jobs are purged after 7 days, and
+//! `comptoir receipt SEQ` remakes any receipt from the journal). The cash drawer is never
+//! queued: it opens now or not at all.
 
 use comptoir_hardware::cards::CardPayload;
 use comptoir_hardware::config::PrinterSection;
@@ -16,6 +19,47 @@ pub enum PrintError {
     Store(#[from] rusqlite::Error),
     #[error("sale: {0}")]
     Sale(String),
+    #[error("only an administrator may do this")]
+    NotAllowed,
+}
+
+/// The drawer rule: after a sale is stored, the cash drawer opens if cash changed hands and a
+/// drawer hangs on the printer. The kick goes to the printer now; a printer that is off drops
+/// it (the seller opens the drawer with its key), it never fires later.
+pub fn after_sale(cash: bool, devices: &crate::devices::Devices) {
+    if cash && devices.printer_section().is_some_and(|s| s.drawer) {
+        devices.open_drawer();
+    }
+}
+
+/// Held jobs (queued more than a day ago) as the admin devices screen lists them.
+pub fn held_jobs(kiosk: &Kiosk) -> Vec<print_queue::HeldJob> {
+    print_queue::held(kiosk.store.conn(), kiosk.clock.now()).unwrap_or_else(|e| {
+        log::error!("print queue: {e}");
+        Vec::new()
+    })
+}
+
+/// An admin's "print" on held jobs (one or all): they print at the printer's next turn.
+pub fn confirm_held(kiosk: &Kiosk, which: print_queue::Which) -> Result<usize, PrintError> {
+    kiosk
+        .session
+        .require(super::Action::Devices)
+        .map_err(|_| PrintError::NotAllowed)?;
+    let n = print_queue::confirm(kiosk.store.conn(), which, kiosk.clock.now())?;
+    log::info!("print queue: {n} held job(s) confirmed");
+    Ok(n)
+}
+
+/// An admin's "drop" on held jobs (one or all): deleted unprinted.
+pub fn drop_held(kiosk: &Kiosk, which: print_queue::Which) -> Result<usize, PrintError> {
+    kiosk
+        .session
+        .require(super::Action::Devices)
+        .map_err(|_| PrintError::NotAllowed)?;
+    let n = print_queue::drop_held(kiosk.store.conn(), which, kiosk.clock.now())?;
+    log::info!("print queue: {n} held job(s) dropped");
+    Ok(n)
 }
 
 /// A test page: the association, accents, €, œ and a QR code, to check a printer's setup.

@@ -741,15 +741,8 @@ fn write_rows<T: serde::Serialize>(header: &[&str], rows: &[T], json: bool) -> R
         serde_json::to_writer(&mut out, rows).map_err(|e| e.to_string())?;
         return writeln!(out).map_err(|e| e.to_string());
     }
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .has_headers(false)
-        .from_writer(out);
-    w.write_record(header).map_err(|e| e.to_string())?;
-    for row in rows {
-        w.serialize(row).map_err(|e| e.to_string())?;
-    }
-    w.flush().map_err(|e| e.to_string())
+    drop(out);
+    crate::cli::write_csv(header, rows)
 }
 
 #[cfg(test)]

@@ -45,7 +45,9 @@ struct DemoSimulators {
 pub struct Devices {
     events: Receiver<DeviceEvent>,
     scale_commands: Option<Sender<ScaleCommand>>,
-    printer_wake: Option<Sender<()>>,
+    printer_wake: Option<Sender<printer::PrinterRequest>>,
+    /// The kiosk's clock for the printer worker (see [`Devices::tell_time`]).
+    time: printer::KioskTime,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     demo: Option<DemoSimulators>,
@@ -69,6 +71,7 @@ impl Devices {
             events: rx,
             scale_commands: None,
             printer_wake: None,
+            time: printer::KioskTime::default(),
             stop: Arc::new(AtomicBool::new(false)),
             threads: Vec::new(),
             demo: None,
@@ -133,11 +136,13 @@ impl Devices {
             let db = db.to_path_buf();
             let tx = tx.clone();
             let stop = stop.clone();
+            let time = devices.time.clone();
             devices.threads.push(spawn("printer", move || {
                 printer::run(
                     &section,
                     &db,
                     &wake_rx,
+                    &time,
                     |e| {
                         let _ = tx.send(DeviceEvent::Printer(e));
                     },
@@ -235,8 +240,25 @@ impl Devices {
     /// Tells the printer worker that a job was queued.
     pub fn wake_printer(&self) {
         if let Some(tx) = &self.printer_wake {
-            let _ = tx.send(());
+            let _ = tx.send(printer::PrinterRequest::Wake);
         }
+    }
+
+    /// Opens the cash drawer hanging on the printer now, or not at all: the kick is never
+    /// queued (a printer that is off drops it, and says so in the log). Whether a sale opens
+    /// the drawer is `app::printing::after_cash_sale`'s rule.
+    pub fn open_drawer(&self) {
+        if let Some(tx) = &self.printer_wake {
+            let _ = tx.send(printer::PrinterRequest::OpenDrawer(
+                std::time::Instant::now(),
+            ));
+        }
+    }
+
+    /// The kiosk's clock, told by the UI thread at each turn of its device timer: the printer
+    /// worker ages the queue's jobs by it, and prints nothing before it knows it.
+    pub fn tell_time(&self, now: chrono::DateTime<chrono::Utc>) {
+        self.time.tell(now);
     }
 
     /// Demo mode: acts on the simulated scale as a customer would (`1234`, `motion`, `zero`...).

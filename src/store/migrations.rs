@@ -522,6 +522,16 @@ pub const MIGRATIONS: &[&str] = &[
         saved_utc TEXT NOT NULL
     ) STRICT;
     "#,
+    // 12: the print queue serves each job once and never late without a tap (see
+    // store::print_queue). A worker claims a job (who, when) before sending it; a job queued
+    // more than 24 h ago prints only once confirmed on the admin devices screen. Drawer kicks
+    // are no longer queued: the ones waiting from older builds are dropped here, never fired.
+    r#"
+    ALTER TABLE print_queue ADD COLUMN claimed_by TEXT;
+    ALTER TABLE print_queue ADD COLUMN claimed_utc TEXT;
+    ALTER TABLE print_queue ADD COLUMN confirmed_utc TEXT;
+    DELETE FROM print_queue WHERE label = 'drawer' AND printed_utc IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

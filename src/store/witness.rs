@@ -172,26 +172,9 @@ pub fn read_head_file(path: &Path) -> Result<Option<Head>, WitnessError> {
     }
 }
 
-/// Writes `text` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
-/// the folder. Whoever reads `path` sees the old text or the new one, whole.
-pub fn write_atomically(path: &Path, text: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = super::with_suffix(path, &format!(".tmp-{}", std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
+/// Writes `text` to `path` atomically (see [`crate::paths::write_atomically`]): whoever reads
+/// `path` sees the old text or the new one, whole.
+pub use crate::paths::write_atomically;
 
 /// Writes the head file of `head` at `path`.
 pub fn write_head_file(path: &Path, head: &Head) -> std::io::Result<()> {

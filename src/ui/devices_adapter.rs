@@ -4,16 +4,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use super::{
-    AppWindow, DevicesAdapter, PrinterStateKind, ScaleStateKind, ScanKind, ScannerStateKind, Shared,
+    AppWindow, DevicesAdapter, HeldJobRow, PrinterStateKind, ScaleStateKind, ScanKind,
+    ScannerStateKind, Shared,
 };
 use crate::app::devices::{LastScan, ScaleView};
 use crate::app::{Action, Kiosk};
 use crate::devices::Devices;
 use crate::domain::weight::format_kg;
 use crate::domain::Lang;
+use crate::store::print_queue::{HeldJob, Which};
 
 pub(super) fn wire(
     window: &AppWindow,
@@ -56,6 +58,49 @@ pub(super) fn wire(
             }
         });
     }
+    a.on_open_held({
+        let k = kiosk.clone();
+        let weak = window.as_weak();
+        let idle = idle.clone();
+        move || {
+            let Some(w) = weak.upgrade() else { return };
+            super::touched(&w, &k, &idle);
+            w.global::<DevicesAdapter>().set_held_open(true);
+            refresh(&w, &k.borrow());
+        }
+    });
+    // Print or drop held jobs (an id, or -1 for all): the app checks the admin's right.
+    let held_action = |print: bool| {
+        let d = devices.clone();
+        let k = kiosk.clone();
+        let weak = window.as_weak();
+        let idle = idle.clone();
+        move |id: i32| {
+            let Some(w) = weak.upgrade() else { return };
+            super::touched(&w, &k, &idle);
+            let which = if id < 0 {
+                Which::All
+            } else {
+                Which::One(i64::from(id))
+            };
+            let done = if print {
+                crate::app::printing::confirm_held(&k.borrow(), which)
+            } else {
+                crate::app::printing::drop_held(&k.borrow(), which)
+            };
+            match done {
+                Ok(_) => d.borrow().wake_printer(),
+                Err(e) => log::error!("held print jobs: {e}"),
+            }
+            let kiosk = k.borrow();
+            if crate::app::printing::held_jobs(&kiosk).is_empty() {
+                w.global::<DevicesAdapter>().set_held_open(false);
+            }
+            refresh(&w, &kiosk);
+        }
+    };
+    a.on_print_held(held_action(true));
+    a.on_drop_held(held_action(false));
     {
         let d = devices.clone();
         a.on_simulate_scale(move |c| {
@@ -113,6 +158,20 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
         Some(_) => PrinterStateKind::Ready,
     });
     a.set_printer_waiting(status.printer_waiting as i32);
+    a.set_printer_held(status.printer_held as i32);
+    if a.get_held_open() {
+        let rows: Vec<HeldJobRow> = crate::app::printing::held_jobs(kiosk)
+            .iter()
+            .map(|j| held_row(j, kiosk.config.tz()))
+            .collect();
+        // Only a changed list is set again: a new model would scroll the list back up.
+        let current = a.get_held_jobs();
+        if current.row_count() != rows.len() || current.iter().zip(&rows).any(|(a, b)| a != *b) {
+            a.set_held_jobs(ModelRc::new(VecModel::from(rows)));
+        }
+        // Shown from the queue itself, not the worker's last count, which lags a turn.
+        a.set_printer_held(a.get_held_jobs().row_count() as i32);
+    }
     a.set_scanner(match status.scanner {
         None => ScannerStateKind::Absent,
         Some(false) => ScannerStateKind::Disconnected,
@@ -129,5 +188,25 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
             a.set_last_scan(ScanKind::Refused);
             a.set_scan_refusal((*code).into());
         }
+    }
+}
+
+/// A held job for the list: its kind as a code (the view words it), and when it was queued in
+/// local time.
+fn held_row(job: &HeldJob, tz: chrono_tz::Tz) -> HeldJobRow {
+    let (kind, what) = match job.label.split_once(' ') {
+        Some((k @ ("ticket" | "duplicata" | "card" | "sign"), rest)) => (k, rest),
+        Some(("Z", rest)) => ("z", rest),
+        None if job.label == "test" => ("test", ""),
+        _ => ("other", job.label.as_str()),
+    };
+    let queued = chrono::DateTime::parse_from_rfc3339(&job.created_utc)
+        .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_else(|_| job.created_utc.clone());
+    HeldJobRow {
+        id: job.id as i32,
+        kind: kind.into(),
+        what: what.into(),
+        queued: queued.into(),
     }
 }

@@ -201,6 +201,9 @@ impl Ui {
                 slint::TimerMode::Repeated,
                 Duration::from_millis(10),
                 move || {
+                    if let Ok(kiosk) = k.try_borrow() {
+                        d.borrow().tell_time(kiosk.clock.now());
+                    }
                     let events = d.borrow().drain();
                     if events.is_empty() {
                         return;

@@ -252,6 +252,8 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("compost.weigh-languages", app::Screen::CompostWeigh),
     ("garden.stock-panel", app::Screen::GardenStock),
     ("garden.stock-loss", app::Screen::GardenStock),
+    ("admin.devices-held", app::Screen::AdminDevices),
+    ("admin.devices-held-list", app::Screen::AdminDevices),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -305,6 +307,27 @@ fn act_state(ui: &Ui, name: &str) {
     use super::{LoginAdapter, ResidentsAdapter, SellFlowAdapter, TicketsAdapter};
     use slint::Model;
     match name {
+        "admin.devices-held" | "admin.devices-held-list" => {
+            // Two jobs queued two days ago, never printed (the printer was off): held.
+            {
+                let mut k = ui.kiosk.borrow_mut();
+                let then = crate::store::utc_text(k.clock.now() - chrono::Duration::days(2));
+                for label in ["ticket 1042", "Z 17"] {
+                    if let Err(e) =
+                        crate::store::print_queue::enqueue(k.store.conn(), label, b"", &then)
+                    {
+                        log::warn!("screenshot {name}: {e}");
+                    }
+                }
+                k.devices.printer_held = 2;
+            }
+            let devices = ui.window.global::<super::DevicesAdapter>();
+            if name == "admin.devices-held-list" {
+                devices.invoke_open_held();
+            } else {
+                super::devices_adapter::refresh(&ui.window, &ui.kiosk.borrow());
+            }
+        }
         "login.pin" => {
             // A seller tapped, two digits of the PIN typed.
             let login = ui.window.global::<LoginAdapter>();

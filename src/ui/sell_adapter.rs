@@ -178,23 +178,8 @@ pub(super) fn wire(
             if sold && kiosk.borrow().config.selling.print_every_receipt {
                 queue_last_receipt(&w, &kiosk, &d);
             }
-            // The sale is stored: now the cash drawer may open, if one hangs on the printer.
-            if cash_sale {
-                let devices = d.borrow();
-                if devices.printer_section().is_some_and(|s| s.drawer) {
-                    let k = kiosk.borrow();
-                    let now = crate::store::utc_text(k.clock.now());
-                    match crate::store::print_queue::enqueue(
-                        k.store.conn(),
-                        "drawer",
-                        &comptoir_hardware::printer::DRAWER_KICK,
-                        &now,
-                    ) {
-                        Ok(_) => devices.wake_printer(),
-                        Err(e) => log::error!("drawer: {e}"),
-                    }
-                }
-            }
+            // The sale is stored: the drawer rule is the app's.
+            crate::app::printing::after_sale(cash_sale, &d.borrow());
         });
     }
     on!(on_new_sale, |k| {
