@@ -90,6 +90,11 @@ pub enum Command {
     /// checks that the sales tables agree with the journal.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Keys: the association's recovery key (`key recovery-new --out FILE` on any computer,
+    /// `key recovery-register --db PATH --public HEX`) and `key rotate --db PATH --recovery
+    /// FILE` when the kiosk's signing key is lost.
+    #[command(subcommand)]
+    Key(crate::key_cli::KeyCommand),
     /// Writes a copy (it says DUPLICATA) of the receipt of the sale or refund SEQ to a PNG or
     /// an ESC/POS file. Changes nothing.
     Receipt(ReceiptArgs),
@@ -319,6 +324,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Journal(JournalCommand::Verify)) => journal_verify(&cli),
         Some(Command::Journal(JournalCommand::Archive(a))) => journal_archive(&cli, &a),
+        Some(Command::Key(k)) => ExitCode::from(crate::key_cli::run(cli.db.as_deref(), &k)),
         Some(Command::Receipt(a)) => receipt(&cli, &a),
         Some(Command::Export(ExportCommand::Sales(a))) => export_sales(&cli, &a),
         Some(Command::Export(ExportCommand::Harvests(a))) => {
@@ -894,36 +900,26 @@ pub(crate) fn config_or_default(cli: &Cli) -> Result<Config, ExitCode> {
 }
 
 fn journal_verify(cli: &Cli) -> ExitCode {
-    use crate::store::journal::{self, JournalError};
-    use crate::store::sales::{self, SalesError};
+    use crate::store::audit::{self, AuditError};
     let (db, store) = match open_read_only(cli, "journal verify") {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let report = match journal::verify(store.conn()) {
-        Ok(r) => r,
-        Err(JournalError::Broken { seq, reason }) => {
-            println!("broken: seq {seq}: {reason}");
-            return ExitCode::from(EXIT_FAILED);
+    match audit::verify_all(store.conn()) {
+        Ok(report) => {
+            println!("intact: {} entries", report.journal.entries);
+            ExitCode::SUCCESS
         }
-        Err(e) => {
+        Err(AuditError::Fault(fault)) => {
+            println!("{}", fault.line());
+            eprintln!("comptoir: {}: {fault}", db.display());
+            ExitCode::from(EXIT_FAILED)
+        }
+        Err(AuditError::Store(e)) => {
             eprintln!("comptoir: {}: {e}", db.display());
-            return ExitCode::from(EXIT_DATABASE);
-        }
-    };
-    match sales::check_tables_agree(store.conn()) {
-        Ok(()) => {}
-        Err(SalesError::Disagree { seq, reason }) => {
-            println!("broken: seq {seq}: {reason}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-        Err(e) => {
-            eprintln!("comptoir: {}: {e}", db.display());
-            return ExitCode::from(EXIT_DATABASE);
+            ExitCode::from(EXIT_DATABASE)
         }
     }
-    println!("intact: {} entries", report.entries);
-    ExitCode::SUCCESS
 }
 
 fn receipt(cli: &Cli, a: &ReceiptArgs) -> ExitCode {
