@@ -158,9 +158,8 @@ fn rotate(db: &Path, recovery_file: &Path) -> u8 {
         Ok(tx) => tx,
         Err(e) => return failed(e.into()),
     };
-    let result =
-        journal::rotate_key_with_recovery(&tx, &key_path, Utc::now(), body, &recovery)
-            .and_then(|done| tx.commit().map(|()| done).map_err(Into::into));
+    let result = journal::rotate_key_with_recovery(&tx, &key_path, Utc::now(), body, &recovery)
+        .and_then(|done| tx.commit().map(|()| done).map_err(Into::into));
     match result {
         Ok((key, entry)) => {
             println!("rotated: seq {}", entry.seq);

@@ -33,7 +33,10 @@ fn assert_intact(db: &Path) {
 
 fn assert_fault(db: &Path, prefix: &str) -> String {
     let (line, code) = verify(db);
-    assert!(line.starts_with(prefix), "expected {prefix:?}, got {line:?}");
+    assert!(
+        line.starts_with(prefix),
+        "expected {prefix:?}, got {line:?}"
+    );
     assert_eq!(code, 1, "{line}");
     line
 }
@@ -82,7 +85,9 @@ fn records() -> (tempfile::TempDir, PathBuf, PathBuf) {
 /// Recomputes `prev_hash` and `hash` of every journal entry from `from` on (triggers gone).
 fn rechain(conn: &Connection, from: i64) {
     let mut prev: String = conn
-        .query_row("SELECT hash FROM journal WHERE seq = ?1", [from - 1], |r| r.get(0))
+        .query_row("SELECT hash FROM journal WHERE seq = ?1", [from - 1], |r| {
+            r.get(0)
+        })
         .unwrap();
     let rows: Vec<(i64, String)> = conn
         .prepare("SELECT seq, payload FROM journal WHERE seq >= ?1 ORDER BY seq")
@@ -157,7 +162,12 @@ fn a_rotation_with_the_old_key_or_the_recovery_key_is_attested() {
     let again = run_comptoir(&["key", "recovery-new", "--out", s(&file)]);
     assert_eq!(again.status.code(), Some(1));
     let out = run_comptoir(&[
-        "key", "recovery-register", "--db", s(&db), "--public", &public,
+        "key",
+        "recovery-register",
+        "--db",
+        s(&db),
+        "--public",
+        &public,
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("registered: seq "));
@@ -176,7 +186,11 @@ fn a_rotation_with_the_old_key_or_the_recovery_key_is_attested() {
     let other = dir.path().join("other.key");
     run_comptoir(&["key", "recovery-new", "--out", s(&other)]);
     let refused = run_comptoir(&["key", "rotate", "--db", s(&db), "--recovery", s(&other)]);
-    assert_eq!(refused.status.code(), Some(1), "another recovery key is refused");
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "another recovery key is refused"
+    );
     assert!(!key.exists());
     let out = run_comptoir(&["key", "rotate", "--db", s(&db), "--recovery", s(&file)]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -258,11 +272,12 @@ fn credits_edited_behind_the_app_are_broken() {
         .query_row("SELECT max(seq) FROM credit_ledger", [], |r| r.get(0))
         .unwrap();
     drop(conn);
-    tamper(
-        &db,
-        &["credit_ledger_no_update"],
-        |c| c.execute_batch(&format!("UPDATE credit_ledger SET cents = 50000 WHERE seq = {seq}")).unwrap(),
-    );
+    tamper(&db, &["credit_ledger_no_update"], |c| {
+        c.execute_batch(&format!(
+            "UPDATE credit_ledger SET cents = 50000 WHERE seq = {seq}"
+        ))
+        .unwrap()
+    });
     let line = assert_fault(&db, &format!("broken: credits seq {seq}: "));
     assert!(line.contains("differ"), "{line}");
 }
@@ -270,11 +285,10 @@ fn credits_edited_behind_the_app_are_broken() {
 #[test]
 fn a_bank_deposit_edited_behind_the_app_is_broken() {
     let (_dir, db, _key) = records();
-    tamper(
-        &db,
-        &["cash_movements_no_update"],
-        |c| c.execute_batch("UPDATE cash_movements SET cents = -200 WHERE reason = 'bank_deposit'").unwrap(),
-    );
+    tamper(&db, &["cash_movements_no_update"], |c| {
+        c.execute_batch("UPDATE cash_movements SET cents = -200 WHERE reason = 'bank_deposit'")
+            .unwrap()
+    });
     let line = assert_fault(&db, "broken: cash_movements seq ");
     assert!(line.contains("differs from its journal entry"), "{line}");
 }
@@ -282,12 +296,13 @@ fn a_bank_deposit_edited_behind_the_app_is_broken() {
 #[test]
 fn a_deposit_edited_behind_the_app_is_broken() {
     let (_dir, db, _key) = records();
-    tamper(
-        &db,
-        &["deposits_no_update"],
-        |c| c.execute_batch("UPDATE deposits SET gross_g = gross_g + 5000, net_g = net_g + 5000
-         WHERE id = (SELECT min(id) + 3 FROM deposits)").unwrap(),
-    );
+    tamper(&db, &["deposits_no_update"], |c| {
+        c.execute_batch(
+            "UPDATE deposits SET gross_g = gross_g + 5000, net_g = net_g + 5000
+         WHERE id = (SELECT min(id) + 3 FROM deposits)",
+        )
+        .unwrap()
+    });
     let line = assert_fault(&db, "broken: deposits seq 4: ");
     assert!(line.contains("edited behind the app's back"), "{line}");
 }
@@ -295,12 +310,13 @@ fn a_deposit_edited_behind_the_app_is_broken() {
 #[test]
 fn a_harvest_edited_behind_the_app_is_broken() {
     let (_dir, db, _key) = records();
-    tamper(
-        &db,
-        &["harvests_no_update"],
-        |c| c.execute_batch("UPDATE harvests SET qty = qty + 1000, own_use = own_use + 1000
-         WHERE id = (SELECT min(id) FROM harvests)").unwrap(),
-    );
+    tamper(&db, &["harvests_no_update"], |c| {
+        c.execute_batch(
+            "UPDATE harvests SET qty = qty + 1000, own_use = own_use + 1000
+         WHERE id = (SELECT min(id) FROM harvests)",
+        )
+        .unwrap()
+    });
     let line = assert_fault(&db, "broken: harvests seq 1: ");
     assert!(line.contains("differs from what was recorded"), "{line}");
 }
@@ -310,18 +326,15 @@ fn a_staff_event_deleted_behind_the_app_is_broken() {
     let (_dir, db, _key) = records();
     let conn = Connection::open(&db).unwrap();
     let (id, n): (i64, i64) = conn
-        .query_row(
-            "SELECT max(id) - 1, count(*) FROM staff_events",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT max(id) - 1, count(*) FROM staff_events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     drop(conn);
-    tamper(
-        &db,
-        &["staff_events_no_delete"],
-        |c| c.execute_batch(&format!("DELETE FROM staff_events WHERE id = {id}")).unwrap(),
-    );
+    tamper(&db, &["staff_events_no_delete"], |c| {
+        c.execute_batch(&format!("DELETE FROM staff_events WHERE id = {id}"))
+            .unwrap()
+    });
     let line = assert_fault(&db, &format!("broken: staff_events seq {}: ", n - 1));
     assert!(line.contains(&format!("row {id} is missing")), "{line}");
 }
@@ -329,7 +342,9 @@ fn a_staff_event_deleted_behind_the_app_is_broken() {
 /// Recomputes the deposits' chain from their rows as they are now (triggers gone).
 fn rechain_deposits(conn: &Connection) {
     let kiosk: String = conn
-        .query_row("SELECT value FROM meta WHERE key = 'kiosk_id'", [], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = 'kiosk_id'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     let def = comptoir::store::ledger::DEPOSITS;
     let ids: Vec<(i64, i64)> = conn
@@ -343,7 +358,10 @@ fn rechain_deposits(conn: &Connection) {
     for (seq, id) in ids {
         let row: Map<String, Value> = conn
             .query_row(
-                &format!("SELECT {} FROM deposits WHERE id = ?1", def.columns.join(", ")),
+                &format!(
+                    "SELECT {} FROM deposits WHERE id = ?1",
+                    def.columns.join(", ")
+                ),
                 [id],
                 |r| {
                     let mut m = Map::new();
@@ -376,14 +394,18 @@ fn rechain_deposits(conn: &Connection) {
 fn a_ledger_rewritten_and_chained_again_misses_its_anchor() {
     let (_dir, db, _key) = records();
     // Edit the first deposit and chain the whole ledger again, as a careful attacker would.
-    tamper(&db, &["deposits_no_update", "ledger_chain_no_update"], |conn| {
-        conn.execute_batch(
-            "UPDATE deposits SET gross_g = gross_g + 5000, net_g = net_g + 5000
+    tamper(
+        &db,
+        &["deposits_no_update", "ledger_chain_no_update"],
+        |conn| {
+            conn.execute_batch(
+                "UPDATE deposits SET gross_g = gross_g + 5000, net_g = net_g + 5000
              WHERE id = (SELECT min(id) FROM deposits)",
-        )
-        .unwrap();
-        rechain_deposits(conn);
-    });
+            )
+            .unwrap();
+            rechain_deposits(conn);
+        },
+    );
     let line = assert_fault(&db, "broken: deposits seq ");
     assert!(line.contains("anchored"), "{line}");
 }
@@ -391,11 +413,10 @@ fn a_ledger_rewritten_and_chained_again_misses_its_anchor() {
 #[test]
 fn the_backup_check_runs_the_same_audit() {
     let (_dir, db, _key) = records();
-    tamper(
-        &db,
-        &["cash_movements_no_update"],
-        |c| c.execute_batch("UPDATE cash_movements SET cents = -200").unwrap(),
-    );
+    tamper(&db, &["cash_movements_no_update"], |c| {
+        c.execute_batch("UPDATE cash_movements SET cents = -200")
+            .unwrap()
+    });
     let store = Store::open(&db, Access::ReadOnly).unwrap();
     let err = comptoir::store::backup::check_connection(store.conn()).unwrap_err();
     assert!(err.starts_with("broken: cash_movements"), "{err}");
@@ -410,7 +431,9 @@ fn rows_made_before_the_chains_are_chained_by_the_migration() {
     let old = dir.path().join("old.db");
     std::fs::copy(&seeded, &old).unwrap();
     let conn = Connection::open(&old).unwrap();
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     conn.execute_batch("DROP TABLE ledger_chain").unwrap();
     // Back to the version before the chains: the migration runs again on opening.
     let chains = comptoir::store::migrations::MIGRATIONS

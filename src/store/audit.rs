@@ -140,7 +140,13 @@ pub fn verify_all(conn: &Connection) -> Result<AuditReport, AuditError> {
     match super::garden::check_stock(conn) {
         Ok(()) => {}
         Err(super::garden::GardenError::Sqlite(e)) => return Err(e.into()),
-        Err(e) => return Err(AuditError::Fault(Fault::ledger("stock_moves", None, e.to_string()))),
+        Err(e) => {
+            return Err(AuditError::Fault(Fault::ledger(
+                "stock_moves",
+                None,
+                e.to_string(),
+            )))
+        }
     }
     let ledgers = match ledger::verify(conn, &journal.anchors)? {
         Ok(counts) => counts,
@@ -426,7 +432,11 @@ impl ClosureCheck {
 
 fn check_cash_movements(conn: &Connection) -> Result<(), AuditError> {
     let fault = |seq: Option<i64>, reason: String| {
-        Err(AuditError::Fault(Fault::ledger("cash_movements", seq, reason)))
+        Err(AuditError::Fault(Fault::ledger(
+            "cash_movements",
+            seq,
+            reason,
+        )))
     };
     // Each row against its entry.
     let bad: Option<(i64, i64, Option<String>)> = conn
@@ -497,7 +507,8 @@ fn check_credits(conn: &Connection) -> Result<i64, AuditError> {
         }
         Err(e) => return Err(AuditError::Store(e.to_string())),
     };
-    let mut stmt = conn.prepare("SELECT seq, resident_id, cents FROM credit_ledger ORDER BY kiosk_id, seq")?;
+    let mut stmt =
+        conn.prepare("SELECT seq, resident_id, cents FROM credit_ledger ORDER BY kiosk_id, seq")?;
     let mut rows = stmt.query([])?;
     let mut balances: HashMap<i64, i64> = HashMap::new();
     while let Some(r) = rows.next()? {
@@ -510,7 +521,10 @@ fn check_credits(conn: &Connection) -> Result<i64, AuditError> {
             return Err(AuditError::Fault(Fault::ledger(
                 ledger::CREDITS,
                 Some(seq),
-                format!("resident {resident}'s balance goes below zero ({} cents)", *b),
+                format!(
+                    "resident {resident}'s balance goes below zero ({} cents)",
+                    *b
+                ),
             )));
         }
     }
@@ -521,7 +535,13 @@ fn check_credits(conn: &Connection) -> Result<i64, AuditError> {
 // Stock against sales
 
 fn check_sale_stock(conn: &Connection) -> Result<(), AuditError> {
-    let fault = |reason: String| Err(AuditError::Fault(Fault::ledger("stock_moves", None, reason)));
+    let fault = |reason: String| {
+        Err(AuditError::Fault(Fault::ledger(
+            "stock_moves",
+            None,
+            reason,
+        )))
+    };
     // Every move of a sale names a real, non-training line of that product, the right way.
     let bad: Option<(i64, i64, i64, String)> = conn
         .query_row(

@@ -546,7 +546,10 @@ fn append_inner(
         let message = canonical_json(&value)?;
         let signature = a.key.sign(message.as_bytes());
         if let Value::Object(map) = &mut value {
-            map.insert("attestation".into(), hex::encode(signature.to_bytes()).into());
+            map.insert(
+                "attestation".into(),
+                hex::encode(signature.to_bytes()).into(),
+            );
         }
     }
     let signer = match signing {
@@ -1155,7 +1158,11 @@ pub fn rotate_key(
 }
 
 /// Refuses a bad body or a clock behind before any key file is touched.
-fn check_rotation(conn: &Connection, time_utc: DateTime<Utc>, body: &Map<String, Value>) -> Result<()> {
+fn check_rotation(
+    conn: &Connection,
+    time_utc: DateTime<Utc>,
+    body: &Map<String, Value>,
+) -> Result<()> {
     check_clock(conn, time_utc)?;
     if let Some(key) = RESERVED_KEYS
         .iter()
@@ -1237,8 +1244,9 @@ pub fn register_recovery_key(
         return Ok(None);
     }
     let key = ensure_signing_key(conn, key_path, time_utc)?;
-    let registered = registered_key(conn)?
-        .ok_or_else(|| JournalError::Invalid("no key registered after ensure_signing_key".into()))?;
+    let registered = registered_key(conn)?.ok_or_else(|| {
+        JournalError::Invalid("no key registered after ensure_signing_key".into())
+    })?;
     let mut body = Map::new();
     body.insert("algorithm".into(), "ed25519".into());
     body.insert("public_key".into(), hex::encode(public.to_bytes()).into());
@@ -1341,7 +1349,10 @@ pub fn read_recovery_file(path: &Path) -> Result<SigningKey> {
     let key = SigningKey::from_bytes(&seed);
     seed.fill(0);
     if public.as_deref() != Some(hex::encode(key.verifying_key().to_bytes()).as_str()) {
-        return Err(recovery_error(path, "its public line does not match its secret"));
+        return Err(recovery_error(
+            path,
+            "its public line does not match its secret",
+        ));
     }
     Ok(key)
 }

@@ -241,7 +241,12 @@ pub fn chain_row(conn: &Connection, def: &LedgerDef, row_id: i64) -> rusqlite::R
     chain_row_of(conn, &kiosk, def, row_id)
 }
 
-fn chain_row_of(conn: &Connection, kiosk: &str, def: &LedgerDef, row_id: i64) -> rusqlite::Result<()> {
+fn chain_row_of(
+    conn: &Connection,
+    kiosk: &str,
+    def: &LedgerDef,
+    row_id: i64,
+) -> rusqlite::Result<()> {
     let sql = format!("{} WHERE {} = ?1", select_sql(def), def.id);
     let mut row = conn
         .prepare_cached(&sql)?
@@ -311,7 +316,10 @@ pub fn heads(conn: &Connection) -> rusqlite::Result<Value> {
         Value::Object(h)
     };
     for def in &LEDGERS {
-        map.insert(def.name.into(), head_value(chain_head(conn, &kiosk, def.name)?));
+        map.insert(
+            def.name.into(),
+            head_value(chain_head(conn, &kiosk, def.name)?),
+        );
     }
     let credits: (i64, String) = conn
         .prepare_cached(
@@ -394,7 +402,10 @@ pub fn verify(
         return Ok(Err(LedgerFault {
             ledger: a.ledger.clone(),
             seq: None,
-            reason: format!("journal entry {} anchors a ledger that does not exist", a.entry_seq),
+            reason: format!(
+                "journal entry {} anchors a ledger that does not exist",
+                a.entry_seq
+            ),
         }));
     }
     Ok(Ok(counts))
@@ -570,7 +581,10 @@ mod tests {
         for def in &LEDGERS {
             let columns: Vec<String> = store
                 .conn()
-                .prepare(&format!("SELECT name FROM pragma_table_info('{}')", def.table))
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}')",
+                    def.table
+                ))
                 .unwrap()
                 .query_map([], |r| r.get(0))
                 .unwrap()

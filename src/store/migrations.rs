@@ -581,9 +581,11 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
     }
     let backfill: Option<String> = tx
-        .query_row("SELECT value FROM meta WHERE key = ?1", [BACKFILL_KEY], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [BACKFILL_KEY],
+            |r| r.get(0),
+        )
         .optional()?;
     if backfill.is_some() {
         super::ledger::backfill(&tx)?;
