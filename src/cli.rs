@@ -95,6 +95,11 @@ pub enum Command {
     /// checks that the sales tables agree with the journal; `journal head` prints its head.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Keys: the association's recovery key (`key recovery-new --out FILE` on any computer,
+    /// `key recovery-register --db PATH --public HEX`) and `key rotate --db PATH --recovery
+    /// FILE` when the kiosk's signing key is lost.
+    #[command(subcommand)]
+    Key(crate::key_cli::KeyCommand),
     /// Writes a copy (it says DUPLICATA) of the receipt of the sale or refund SEQ to a PNG or
     /// an ESC/POS file. Changes nothing.
     Receipt(ReceiptArgs),
@@ -337,6 +342,7 @@ pub fn main() -> ExitCode {
         Some(Command::Journal(JournalCommand::Head)) => journal_head(&cli),
         Some(Command::Init) => init(&cli),
         Some(Command::Journal(JournalCommand::Archive(a))) => journal_archive(&cli, &a),
+        Some(Command::Key(k)) => ExitCode::from(crate::key_cli::run(cli.db.as_deref(), &k)),
         Some(Command::Receipt(a)) => receipt(&cli, &a),
         Some(Command::Export(ExportCommand::Sales(a))) => export_sales(&cli, &a),
         Some(Command::Export(ExportCommand::Harvests(a))) => {
@@ -1088,8 +1094,7 @@ fn load_witnesses(args: &[String]) -> Result<Vec<crate::store::witness::Witness>
 }
 
 fn journal_verify(cli: &Cli, a: &VerifyArgs) -> ExitCode {
-    use crate::store::journal::{self, JournalError};
-    use crate::store::sales::{self, SalesError};
+    use crate::store::audit::{self, AuditError};
     let witnesses = match load_witnesses(&a.witness) {
         Ok(w) => w,
         Err(code) => return code,
@@ -1098,40 +1103,20 @@ fn journal_verify(cli: &Cli, a: &VerifyArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let report = match journal::verify(store.conn()) {
-        Ok(r) => r,
-        Err(JournalError::Broken { seq, reason }) => {
-            println!("broken: seq {seq}: {reason}");
+    // Everything the records say of themselves first (the chain, the tables, the ledgers, the
+    // schema); then the heads kept outside them.
+    let report = match audit::verify_all(store.conn()) {
+        Ok(report) => report,
+        Err(AuditError::Fault(fault)) => {
+            println!("{}", fault.line());
+            eprintln!("comptoir: {}: {fault}", db.display());
             return ExitCode::from(EXIT_FAILED);
         }
-        Err(e) => {
+        Err(AuditError::Store(e)) => {
             eprintln!("comptoir: {}: {e}", db.display());
             return ExitCode::from(EXIT_DATABASE);
         }
     };
-    match sales::check_tables_agree(store.conn()) {
-        Ok(()) => {}
-        Err(SalesError::Disagree { seq, reason }) => {
-            println!("broken: seq {seq}: {reason}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-        Err(e) => {
-            eprintln!("comptoir: {}: {e}", db.display());
-            return ExitCode::from(EXIT_DATABASE);
-        }
-    }
-    // The chain and the tables first (they name the entry); then the triggers that guard them.
-    match crate::store::schema::check(store.conn()) {
-        Ok(Ok(())) => {}
-        Ok(Err(reason)) => {
-            println!("broken: schema: {reason}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-        Err(e) => {
-            eprintln!("comptoir: {}: {e}", db.display());
-            return ExitCode::from(EXIT_DATABASE);
-        }
-    }
     let mut checked = 0;
     for w in &witnesses {
         match crate::store::witness::check(store.conn(), w) {
@@ -1151,7 +1136,7 @@ fn journal_verify(cli: &Cli, a: &VerifyArgs) -> ExitCode {
         eprintln!("comptoir: no witness is of this kiosk: nothing was checked against them");
         return ExitCode::from(EXIT_FAILED);
     }
-    println!("intact: {} entries", report.entries);
+    println!("intact: {} entries", report.journal.entries);
     if !witnesses.is_empty() {
         println!("witnessed: {checked} heads");
     }

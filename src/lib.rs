@@ -11,6 +11,7 @@ pub mod devices;
 pub mod domain;
 pub mod garden_export;
 pub mod hours;
+pub mod key_cli;
 pub mod paths;
 pub mod store;
 pub mod ui;

@@ -107,7 +107,11 @@ fn a_copy_that_fails_verification_is_deleted_and_the_command_fails() {
     let out = comptoir(&["backup", "--db", s(&db), "--to", s(&sticks)]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert_eq!(stdout(&out).trim(), "failed: copy_failed");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("journal"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("failed verification and was deleted: broken: seq"),
+        "{out:?}"
+    );
     assert_eq!(
         files(&sticks),
         vec![backup::file_name(

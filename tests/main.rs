@@ -5,6 +5,7 @@
 mod common;
 
 mod archive;
+mod audit;
 mod backup;
 mod cash;
 mod cli;

@@ -4,8 +4,8 @@
 //!
 //! - A copy is written as `.comptoir-YYYY-MM-DD.db.partial`, switched to a single file
 //!   (`journal_mode=DELETE`), synced, then verified: `PRAGMA integrity_check`, the journal
-//!   chain and signatures ([`journal::verify`]) and the sales tables against the journal
-//!   ([`sales::check_tables_agree`]). Only a copy that verifies becomes
+//!   chain, signatures, closures, sales tables and every ledger ([`super::audit::verify_all`]).
+//!   Only a copy that verifies becomes
 //!   `comptoir-YYYY-MM-DD.db` (local date); a copy that fails is deleted and nothing older is
 //!   rotated away.
 //! - Rotation keeps the copies of the 7 most recent days and, for each of the 12 most recent
@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{journal, sales, with_suffix, Access, OpenError, Store};
+use super::{with_suffix, Access, OpenError, Store};
 
 /// Copies of the most recent days kept.
 pub const KEEP_DAILY: usize = 7;
@@ -119,12 +119,14 @@ pub fn check_connection(conn: &Connection) -> Result<Verified, String> {
     if problems != ["ok"] {
         return Err(format!("integrity_check: {}", problems.join("; ")));
     }
-    let report = journal::verify(conn).map_err(|e| format!("journal: {e}"))?;
-    sales::check_tables_agree(conn).map_err(|e| format!("sales tables: {e}"))?;
+    let report = super::audit::verify_all(conn).map_err(|e| match e {
+        super::audit::AuditError::Fault(f) => f.line(),
+        super::audit::AuditError::Store(e) => format!("journal: {e}"),
+    })?;
     Ok(Verified {
-        entries: report.entries,
-        last_seq: report.last_seq,
-        last_hash: report.last_hash,
+        entries: report.journal.entries,
+        last_seq: report.journal.last_seq,
+        last_hash: report.journal.last_hash,
     })
 }
 

@@ -285,7 +285,11 @@ pub fn record_resident_event(
         "INSERT INTO resident_events (time_utc, resident_id, actor_id, kind) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![now_utc, resident_id, actor, kind.code()])?;
-    Ok(())
+    super::ledger::chain_row(
+        conn,
+        &super::ledger::RESIDENT_EVENTS,
+        conn.last_insert_rowid(),
+    )
 }
 
 /// The kinds of a resident's events, oldest first.
@@ -506,7 +510,11 @@ fn insert_bin_log(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![bin_id, now_utc, event.code(), status, temp, grams, staff],
     )?;
-    Ok(())
+    super::ledger::chain_row(
+        conn,
+        &super::ledger::COMPOST_BIN_LOG,
+        conn.last_insert_rowid(),
+    )
 }
 
 /// Every bin in order, with its status, last turning and last temperature.
@@ -881,6 +889,7 @@ pub fn record_deposit(
         d.reference
     ])?;
     let id = conn.last_insert_rowid();
+    super::ledger::chain_row(conn, &super::ledger::DEPOSITS, id)?;
     if let (Some(resident_id), true) = (d.resident_id, earned > 0) {
         append_credit(
             conn,

@@ -387,6 +387,7 @@ pub fn record_move(
             draws.push((None, owed_change));
         }
     }
+    super::ledger::chain_row(conn, &super::ledger::STOCK_MOVES, move_id)?;
     Ok(MoveRecord {
         move_id,
         delta: applied.delta,
@@ -416,6 +417,7 @@ pub fn record_correction(
     )?;
     conn.prepare_cached("INSERT INTO stock_corrections (move_id, reason) VALUES (?1, ?2)")?
         .execute(params![r.move_id, reason.code()])?;
+    super::ledger::chain_row(conn, &super::ledger::STOCK_CORRECTIONS, r.move_id)?;
     Ok(r)
 }
 
@@ -651,6 +653,7 @@ pub fn record_harvest(
         lot.to_string(),
     ])?;
     let id = conn.last_insert_rowid();
+    super::ledger::chain_row(conn, &super::ledger::HARVESTS, id)?;
     if h.split.for_sale > 0 {
         record_move(
             conn,

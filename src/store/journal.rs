@@ -95,9 +95,22 @@ pub const KIND_CLOCK_SET: &str = "clock_set";
 /// A technical event (NF525's "journal des événements techniques"): `event` names it
 /// ([`TechnicalEvent`]), other members say more.
 pub const KIND_TECHNICAL: &str = "technical";
+/// The association's recovery key (its public half), signed by the kiosk's current key.
+pub const KIND_RECOVERY_KEY: &str = "recovery_key";
+/// A closure voided after the clock was set back over it (member `closure_seq`).
+pub const KIND_CLOSURE_VOIDED: &str = "closure_voided";
+/// Kinds whose body carries the heads of the other ledgers (`ledgers`, see `store::ledger`).
+pub const ANCHORING_KINDS: [&str; 2] = [KIND_CLOSURE, KIND_TECHNICAL];
 
 /// Payload members set by the journal itself, refused in bodies.
-pub const RESERVED_KEYS: [&str; 5] = ["seq", "kiosk_id", "kind", "time_utc", "signature"];
+pub const RESERVED_KEYS: [&str; 6] = [
+    "seq",
+    "kiosk_id",
+    "kind",
+    "time_utc",
+    "signature",
+    "ledgers",
+];
 
 /// Everything that can go wrong with the journal.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +139,9 @@ pub enum JournalError {
     KeyMismatch { path: PathBuf },
     #[error("signing key {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
+    /// The recovery key given cannot attest a rotation.
+    #[error("recovery key: {0}")]
+    RecoveryKey(String),
 }
 
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
@@ -414,10 +430,43 @@ enum Signing<'a> {
         key: &'a SigningKey,
         key_seq: i64,
     },
-    /// A key registration, signed by the key it registers.
+    /// A key registration, signed by the key it registers, and attested (when given) by the
+    /// previous key or the recovery key.
     Registration {
         key: &'a SigningKey,
+        attestation: Option<Attestation<'a>>,
     },
+    /// The recovery key's registration, signed by the kiosk's key registered at `key_seq`.
+    Recovery {
+        key: &'a SigningKey,
+        key_seq: i64,
+    },
+}
+
+/// Who vouches for a new key: the previous key, or the association's recovery key.
+#[derive(Clone, Copy)]
+pub struct Attestation<'a> {
+    pub by: Attester,
+    /// The key that signs the attestation.
+    pub key: &'a SigningKey,
+    /// The seq of the entry that registered that key (`key_registered` or `recovery_key`).
+    pub key_seq: i64,
+}
+
+/// See [`Attestation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attester {
+    Previous,
+    Recovery,
+}
+
+impl Attester {
+    pub fn code(self) -> &'static str {
+        match self {
+            Attester::Previous => "previous",
+            Attester::Recovery => "recovery",
+        }
+    }
 }
 
 /// Appends an entry of `kind` dated `time_utc` (kept to the second) with `body`, inside the
@@ -433,7 +482,7 @@ pub fn append(
     time_utc: DateTime<Utc>,
     body: Map<String, Value>,
 ) -> Result<Entry> {
-    if kind == KIND_CLOSURE || kind == KIND_KEY_REGISTERED {
+    if kind == KIND_CLOSURE || kind == KIND_KEY_REGISTERED || kind == KIND_RECOVERY_KEY {
         return Err(JournalError::Invalid(format!(
             "{kind} entries are signed: use their own function"
         )));
@@ -476,18 +525,41 @@ fn append_inner(
         }
     }
     let time_text = super::utc_text(time);
-    if let Signing::Closure { key_seq, .. } = signing {
+    if let Signing::Closure { key_seq, .. } | Signing::Recovery { key_seq, .. } = signing {
         body.insert("key_seq".into(), key_seq.into());
         body.insert("prev_hash".into(), prev_hash.clone().into());
+    }
+    if ANCHORING_KINDS.contains(&kind) {
+        body.insert("ledgers".into(), super::ledger::heads(conn)?);
     }
     body.insert("seq".into(), seq.into());
     body.insert("kiosk_id".into(), kiosk.clone().into());
     body.insert("kind".into(), kind.into());
     body.insert("time_utc".into(), time_text.clone().into());
     let mut value = Value::Object(body);
+    if let Signing::Registration {
+        attestation: Some(a),
+        ..
+    } = &signing
+    {
+        if let Value::Object(map) = &mut value {
+            map.insert("attested_by".into(), a.by.code().into());
+            map.insert("attested_key_seq".into(), a.key_seq.into());
+        }
+        let message = canonical_json(&value)?;
+        let signature = a.key.sign(message.as_bytes());
+        if let Value::Object(map) = &mut value {
+            map.insert(
+                "attestation".into(),
+                hex::encode(signature.to_bytes()).into(),
+            );
+        }
+    }
     let signer = match signing {
         Signing::None => None,
-        Signing::Closure { key, .. } | Signing::Registration { key } => Some(key),
+        Signing::Closure { key, .. }
+        | Signing::Registration { key, .. }
+        | Signing::Recovery { key, .. } => Some(key),
     };
     if let Some(key) = signer {
         let message = canonical_json(&value)?;
@@ -579,6 +651,31 @@ pub struct VerifyReport {
     pub last_hash: String,
     pub closures: u64,
     pub keys: u64,
+    /// The first `key_registered` entry after the first that neither the previous key nor a
+    /// registered recovery key attests (the first key of a journal is attested by nothing).
+    pub unattested: Option<i64>,
+    /// The ledger heads written into entries (`ledgers`), in journal order.
+    pub anchors: Vec<Anchor>,
+}
+
+/// A ledger's head as an entry of the journal recorded it (see `store::ledger`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// The journal entry that carries it.
+    pub entry_seq: i64,
+    pub ledger: String,
+    /// 0 and [`ZERO_HASH`] for a ledger that was empty then.
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// What [`verify_with`] shows its visitor of each entry, once its hash and signature are
+/// checked.
+pub struct Visited<'a> {
+    pub seq: i64,
+    pub kind: &'a str,
+    pub time_utc: &'a str,
+    pub payload: &'a str,
 }
 
 #[derive(serde::Deserialize)]
@@ -590,6 +687,8 @@ struct PayloadHead<'a> {
     kind: Cow<'a, str>,
     #[serde(borrow)]
     time_utc: Cow<'a, str>,
+    #[serde(default)]
+    ledgers: Option<Value>,
 }
 
 /// The public key a closure must be signed with: the most recent registration.
@@ -634,8 +733,79 @@ fn public_key_of(map: &Map<String, Value>) -> Result<VerifyingKey, String> {
 }
 
 /// Recomputes the whole chain of this kiosk in one ordered scan and checks every signature.
-/// `Err(JournalError::Broken { seq, reason })` names the first fault.
+/// `Err(JournalError::Broken { seq, reason })` names the first fault. A key change nobody
+/// attests is not an error here: [`VerifyReport::unattested`] says where it is.
 pub fn verify(conn: &Connection) -> Result<VerifyReport> {
+    verify_with(conn, &mut |_| Ok(()))
+}
+
+fn anchors_of(entry_seq: i64, value: &Value) -> Result<Vec<Anchor>, String> {
+    let Value::Object(map) = value else {
+        return Err("ledgers is not an object".into());
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (ledger, head) in map {
+        let seq = head.get("seq").and_then(Value::as_i64);
+        let hash = head.get("hash").and_then(Value::as_str);
+        match (seq, hash) {
+            (Some(seq), Some(hash)) if seq >= 0 && decode_hash(hash).is_some() => {
+                out.push(Anchor {
+                    entry_seq,
+                    ledger: ledger.clone(),
+                    seq,
+                    hash: hash.into(),
+                })
+            }
+            _ => return Err(format!("ledgers.{ledger} is not {{\"seq\",\"hash\"}}")),
+        }
+    }
+    Ok(out)
+}
+
+/// Checks a `key_registered` entry's attestation against the keys known before it: the
+/// current key (`attested_by` `previous`) or the recovery key (`recovery`). `Ok(false)` when
+/// there is none or it does not hold.
+fn attested(
+    map: &Map<String, Value>,
+    current: Option<RegisteredKey>,
+    recovery: Option<RegisteredKey>,
+) -> bool {
+    let by = map.get("attested_by").and_then(Value::as_str);
+    let key_seq = map.get("attested_key_seq").and_then(Value::as_i64);
+    let attester = match by {
+        Some("previous") => current,
+        Some("recovery") => recovery,
+        _ => None,
+    };
+    let (Some(attester), Some(key_seq)) = (attester, key_seq) else {
+        return false;
+    };
+    if attester.seq != key_seq {
+        return false;
+    }
+    let mut raw = [0u8; 64];
+    match map.get("attestation").and_then(Value::as_str) {
+        Some(text) if text.len() == 128 && hex::decode_to_slice(text, &mut raw).is_ok() => {}
+        _ => return false,
+    }
+    let mut message = map.clone();
+    message.remove("attestation");
+    message.remove("signature");
+    let Ok(text) = canonical_json(&Value::Object(message)) else {
+        return false;
+    };
+    attester
+        .public_key
+        .verify_strict(text.as_bytes(), &Signature::from_bytes(&raw))
+        .is_ok()
+}
+
+/// [`verify`], calling `visit` with each entry once its chain link, hash and signature hold;
+/// an `Err(reason)` from it is reported as the entry's fault.
+pub fn verify_with(
+    conn: &Connection,
+    visit: &mut dyn FnMut(&Visited<'_>) -> Result<(), String>,
+) -> Result<VerifyReport> {
     let expected_kiosk: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'kiosk_id'", [], |r| {
             r.get(0)
@@ -651,8 +821,11 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
         last_hash: ZERO_HASH.into(),
         closures: 0,
         keys: 0,
+        unattested: None,
+        anchors: Vec::new(),
     };
     let mut kiosk: Option<String> = expected_kiosk;
+    let mut recovery: Option<RegisteredKey> = None;
     let mut prev_raw = [0u8; 32];
     let mut prev_hex = [b'0'; 64];
     let mut computed_hex = [0u8; 64];
@@ -721,8 +894,27 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
                 .map_err(|e| broken(format!("payload: {e}")))?;
             let public_key = public_key_of(&map).map_err(broken)?;
             check_signed(payload, &public_key).map_err(broken)?;
+            if key.is_some() && report.unattested.is_none() && !attested(&map, key, recovery) {
+                report.unattested = Some(seq);
+            }
             key = Some(RegisteredKey { seq, public_key });
             report.keys += 1;
+        } else if kind == KIND_RECOVERY_KEY {
+            let current = key.ok_or_else(|| {
+                broken("recovery key registered before any key_registered entry".into())
+            })?;
+            let map = check_signed(payload, &current.public_key).map_err(broken)?;
+            if map.get("key_seq").and_then(Value::as_i64) != Some(current.seq) {
+                return Err(broken(format!(
+                    "key_seq is not {}, the latest key_registered entry",
+                    current.seq
+                )));
+            }
+            if map.get("prev_hash").and_then(Value::as_str) != Some(prev_hash) {
+                return Err(broken("the signed prev_hash differs from the row's".into()));
+            }
+            let public_key = public_key_of(&map).map_err(broken)?;
+            recovery = Some(RegisteredKey { seq, public_key });
         } else if kind == KIND_CLOSURE {
             let current =
                 key.ok_or_else(|| broken("closure before any key_registered entry".into()))?;
@@ -738,6 +930,18 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
             }
             report.closures += 1;
         }
+        if let Some(ledgers) = &head.ledgers {
+            report
+                .anchors
+                .extend(anchors_of(seq, ledgers).map_err(broken)?);
+        }
+        visit(&Visited {
+            seq,
+            kind,
+            time_utc,
+            payload,
+        })
+        .map_err(broken)?;
         prev_raw = raw;
         prev_hex = computed_hex;
         report.entries += 1;
@@ -898,13 +1102,24 @@ pub fn key_status(conn: &Connection, key_path: &Path) -> Result<KeyStatus> {
     }
 }
 
+/// Members of a key registration set by the journal, refused in bodies.
+const KEY_MEMBERS: [&str; 6] = [
+    "algorithm",
+    "public_key",
+    "attestation",
+    "attested_by",
+    "attested_key_seq",
+    "key_seq",
+];
+
 fn register_key(
     conn: &Connection,
     key: &SigningKey,
     time_utc: DateTime<Utc>,
     mut body: Map<String, Value>,
+    attestation: Option<Attestation<'_>>,
 ) -> Result<Entry> {
-    for reserved in ["algorithm", "public_key"] {
+    for reserved in KEY_MEMBERS {
         if body.contains_key(reserved) {
             return Err(JournalError::Invalid(format!(
                 "{reserved:?} is set by the journal"
@@ -921,7 +1136,7 @@ fn register_key(
         KIND_KEY_REGISTERED,
         time_utc,
         body,
-        Signing::Registration { key },
+        Signing::Registration { key, attestation },
     )
 }
 
@@ -955,7 +1170,7 @@ pub fn ensure_signing_key(
             };
             let mut body = Map::new();
             body.insert("reason".into(), "first".into());
-            register_key(conn, &key, time_utc, body)?;
+            register_key(conn, &key, time_utc, body, None)?;
             Ok(key)
         }
     }
@@ -965,6 +1180,10 @@ pub fn ensure_signing_key(
 /// registration with `body` (e.g. `reason`, `staff_id`). The admin's answer to
 /// [`KeyStatus::Missing`] or [`KeyStatus::Mismatch`], and a routine rotation.
 ///
+/// When the file still holds the registered key, that key attests the new one. Otherwise
+/// (the key is lost) nothing attests it and `journal verify` reports the change as
+/// `unattested`: use [`rotate_key_with_recovery`] with the association's recovery key.
+///
 /// The file is written before the entry: if the caller's transaction then rolls back, the key
 /// status reads `Mismatch` and the rotation is simply done again.
 pub fn rotate_key(
@@ -973,21 +1192,216 @@ pub fn rotate_key(
     time_utc: DateTime<Utc>,
     body: Map<String, Value>,
 ) -> Result<(SigningKey, Entry)> {
-    // Refuse a bad body or a clock behind before touching the file.
+    check_rotation(conn, time_utc, &body)?;
+    let registered = registered_key(conn)?;
+    let previous = match load_key(key_path) {
+        Ok(Some(old)) => registered
+            .filter(|r| r.public_key == old.verifying_key())
+            .map(|r| (old, r.seq)),
+        _ => None,
+    };
+    let attestation = previous.as_ref().map(|(old, seq)| Attestation {
+        by: Attester::Previous,
+        key: old,
+        key_seq: *seq,
+    });
+    let key = new_key();
+    write_key(key_path, &key)?;
+    let entry = register_key(conn, &key, time_utc, body, attestation)?;
+    Ok((key, entry))
+}
+
+/// Refuses a bad body or a clock behind before any key file is touched.
+fn check_rotation(
+    conn: &Connection,
+    time_utc: DateTime<Utc>,
+    body: &Map<String, Value>,
+) -> Result<()> {
     check_clock(conn, time_utc)?;
     if let Some(key) = RESERVED_KEYS
         .iter()
-        .chain(&["algorithm", "public_key"])
+        .chain(&KEY_MEMBERS)
         .find(|k| body.contains_key(**k))
     {
         return Err(JournalError::Invalid(format!(
             "{key:?} is set by the journal"
         )));
     }
+    Ok(())
+}
+
+/// [`rotate_key`] when the kiosk's key is lost: the new key's registration is attested by the
+/// association's recovery key, which must be the one registered in the journal
+/// ([`JournalError::RecoveryKey`] otherwise, nothing written).
+pub fn rotate_key_with_recovery(
+    conn: &Connection,
+    key_path: &Path,
+    time_utc: DateTime<Utc>,
+    body: Map<String, Value>,
+    recovery: &SigningKey,
+) -> Result<(SigningKey, Entry)> {
+    check_rotation(conn, time_utc, &body)?;
+    let registered = registered_recovery_key(conn)?.ok_or_else(|| {
+        JournalError::RecoveryKey("no recovery key is registered in the journal".into())
+    })?;
+    if registered.public_key != recovery.verifying_key() {
+        return Err(JournalError::RecoveryKey(format!(
+            "this is not the recovery key registered in the journal ({})",
+            key_fingerprint(&registered.public_key)
+        )));
+    }
+    let attestation = Attestation {
+        by: Attester::Recovery,
+        key: recovery,
+        key_seq: registered.seq,
+    };
     let key = new_key();
     write_key(key_path, &key)?;
-    let entry = register_key(conn, &key, time_utc, body)?;
+    let entry = register_key(conn, &key, time_utc, body, Some(attestation))?;
     Ok((key, entry))
+}
+
+/// The most recent `recovery_key` entry of this kiosk.
+pub fn registered_recovery_key(conn: &Connection) -> Result<Option<RegisteredKey>> {
+    let kiosk = kiosk_id(conn)?;
+    let last: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT seq, payload FROM journal WHERE kiosk_id = ?1 AND kind = 'recovery_key'
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([&kiosk], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((seq, payload)) = last else {
+        return Ok(None);
+    };
+    let map: Map<String, Value> =
+        serde_json::from_str(&payload).map_err(|e| JournalError::Payload {
+            seq,
+            reason: e.to_string(),
+        })?;
+    let public_key = public_key_of(&map).map_err(|reason| JournalError::Payload { seq, reason })?;
+    Ok(Some(RegisteredKey { seq, public_key }))
+}
+
+/// Journals `public` as the association's recovery key, signed by the kiosk's key (the file
+/// at `key_path`; on a journal without any key yet, the first key is made and registered
+/// first, as [`ensure_signing_key`] does). Registering the key already registered does
+/// nothing and returns `None`. The private half never comes near the kiosk.
+pub fn register_recovery_key(
+    conn: &Connection,
+    key_path: &Path,
+    time_utc: DateTime<Utc>,
+    public: &VerifyingKey,
+) -> Result<Option<Entry>> {
+    check_clock(conn, time_utc)?;
+    if registered_recovery_key(conn)?.map(|r| r.public_key) == Some(*public) {
+        return Ok(None);
+    }
+    let key = ensure_signing_key(conn, key_path, time_utc)?;
+    let registered = registered_key(conn)?.ok_or_else(|| {
+        JournalError::Invalid("no key registered after ensure_signing_key".into())
+    })?;
+    let mut body = Map::new();
+    body.insert("algorithm".into(), "ed25519".into());
+    body.insert("public_key".into(), hex::encode(public.to_bytes()).into());
+    body.insert("fingerprint".into(), key_fingerprint(public).into());
+    append_inner(
+        conn,
+        KIND_RECOVERY_KEY,
+        time_utc,
+        body,
+        Signing::Recovery {
+            key: &key,
+            key_seq: registered.seq,
+        },
+    )
+    .map(Some)
+}
+
+/// A public key from its 64 hex digits.
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
+    let mut raw = [0u8; 32];
+    if text.len() != 64 || hex::decode_to_slice(text, &mut raw).is_err() {
+        return Err("a public key is 64 hex digits".into());
+    }
+    VerifyingKey::from_bytes(&raw).map_err(|_| "not an Ed25519 public key".to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recovery key file
+
+fn recovery_error(path: &Path, reason: impl std::fmt::Display) -> JournalError {
+    JournalError::RecoveryKey(format!("{}: {reason}", path.display()))
+}
+
+/// The first line of a recovery key file.
+const RECOVERY_HEADER: &str = "comptoir recovery key v1";
+
+/// The text of a recovery key file: a header line, `public HEX`, `secret HEX` (the Ed25519
+/// seed), and a reminder. Short enough to copy onto paper.
+pub fn recovery_file_text(key: &SigningKey) -> String {
+    format!(
+        "{RECOVERY_HEADER}\npublic {}\nsecret {}\n# Keep this file offline (paper, a stick in a safe). Never put it on the kiosk.\n",
+        hex::encode(key.verifying_key().to_bytes()),
+        hex::encode(key.to_bytes()),
+    )
+}
+
+/// Makes a recovery key pair and writes it to `path` (mode 0600), which must not exist.
+pub fn write_recovery_file(path: &Path) -> Result<SigningKey> {
+    let key = new_key();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = (|| -> std::io::Result<()> {
+        let mut file = options.open(path)?;
+        file.write_all(recovery_file_text(&key).as_bytes())?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(recovery_error(path, e));
+    }
+    Ok(key)
+}
+
+/// Reads a recovery key file written by [`write_recovery_file`] (the public line must match
+/// the secret).
+pub fn read_recovery_file(path: &Path) -> Result<SigningKey> {
+    let text = std::fs::read_to_string(path).map_err(|e| recovery_error(path, e))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(RECOVERY_HEADER) {
+        return Err(recovery_error(path, "not a Comptoir recovery key file"));
+    }
+    let mut public = None;
+    let mut secret = None;
+    for line in lines {
+        if let Some(v) = line.strip_prefix("public ") {
+            public = Some(v.trim().to_string());
+        } else if let Some(v) = line.strip_prefix("secret ") {
+            secret = Some(v.trim().to_string());
+        }
+    }
+    let mut seed = [0u8; 32];
+    match &secret {
+        Some(s) if s.len() == 64 && hex::decode_to_slice(s, &mut seed).is_ok() => {}
+        _ => return Err(recovery_error(path, "no secret line of 64 hex digits")),
+    }
+    let key = SigningKey::from_bytes(&seed);
+    seed.fill(0);
+    if public.as_deref() != Some(hex::encode(key.verifying_key().to_bytes()).as_str()) {
+        return Err(recovery_error(
+            path,
+            "its public line does not match its secret",
+        ));
+    }
+    Ok(key)
 }
 
 // ---------------------------------------------------------------------------------------------

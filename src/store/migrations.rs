@@ -4,7 +4,7 @@
 //! Each runs in the same exclusive transaction as the version bump, so a power cut leaves the
 //! database at the old version or the new one, never in between.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::APPLICATION_ID;
 
@@ -532,7 +532,40 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE print_queue ADD COLUMN confirmed_utc TEXT;
     DELETE FROM print_queue WHERE label = 'drawer' AND printed_utc IS NULL;
     "#,
+    // 13: a hash chain per append-only ledger (see store::ledger): one row per ledger row,
+    // added by the store in the row's own transaction. The rows that exist already are chained
+    // once, in Rust, right after this migration (`ledger_chain_backfill` in meta, below).
+    r#"
+    CREATE TABLE ledger_chain (
+        kiosk_id  TEXT NOT NULL,
+        ledger    TEXT NOT NULL CHECK (length(ledger) BETWEEN 1 AND 40),
+        seq       INTEGER NOT NULL CHECK (seq >= 1),
+        row_id    INTEGER NOT NULL,
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64 AND prev_hash NOT GLOB '*[^0-9a-f]*'),
+        hash      TEXT NOT NULL CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*'),
+        PRIMARY KEY (kiosk_id, ledger, seq)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TRIGGER ledger_chain_no_update BEFORE UPDATE ON ledger_chain
+        BEGIN SELECT RAISE(ABORT, 'ledger_chain is append-only'); END;
+    CREATE TRIGGER ledger_chain_no_delete BEFORE DELETE ON ledger_chain
+        BEGIN SELECT RAISE(ABORT, 'ledger_chain is append-only'); END;
+    CREATE TRIGGER ledger_chain_link BEFORE INSERT ON ledger_chain
+    BEGIN
+        SELECT RAISE(ABORT, 'ledger_chain: seq must be the last seq + 1')
+        WHERE NEW.seq IS NOT coalesce((SELECT seq FROM ledger_chain WHERE kiosk_id = NEW.kiosk_id
+                                       AND ledger = NEW.ledger ORDER BY seq DESC LIMIT 1), 0) + 1;
+        SELECT RAISE(ABORT, 'ledger_chain: prev_hash must be the last hash')
+        WHERE NEW.prev_hash IS NOT coalesce((SELECT hash FROM ledger_chain WHERE kiosk_id = NEW.kiosk_id
+                                             AND ledger = NEW.ledger ORDER BY seq DESC LIMIT 1),
+            '0000000000000000000000000000000000000000000000000000000000000000');
+    END;
+    INSERT INTO meta (key, value) VALUES ('ledger_chain_backfill', 'pending');
+    "#,
 ];
+
+/// The meta key that asks [`migrate_to`] to chain the rows that existed before the ledger
+/// chains (migration 13), in the migration's own transaction.
+const BACKFILL_KEY: &str = "ledger_chain_backfill";
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -556,6 +589,17 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
     {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    let backfill: Option<String> = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [BACKFILL_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if backfill.is_some() {
+        super::ledger::backfill(&tx)?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [BACKFILL_KEY])?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.commit()

@@ -7,12 +7,14 @@
 //! [`OpenError`], and stays byte-for-byte as it was.
 
 pub mod archive;
+pub mod audit;
 pub mod backup;
 pub mod cash;
 pub mod catalog;
 pub mod compost;
 pub mod garden;
 pub mod journal;
+pub mod ledger;
 pub mod lock;
 pub mod meta;
 pub mod migrations;

@@ -302,7 +302,7 @@ pub fn record_event(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![now_utc, staff_id, actor_id, kind.as_str(), screen, detail],
     )?;
-    Ok(())
+    super::ledger::chain_row(conn, &super::ledger::STAFF_EVENTS, conn.last_insert_rowid())
 }
 
 /// Failed PINs since the person's last sign-in, lock or PIN reset.

@@ -208,3 +208,34 @@ pub fn resident_card(ui: &Ui, lang: &str) -> (String, String) {
     let payload = comptoir_hardware::cards::CardPayload::from_token(bytes).encode();
     (r.nickname.unwrap(), payload)
 }
+
+/// Runs the `comptoir` binary with `args` (no config file), waiting for it.
+pub fn run_comptoir(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+/// What someone with sqlite3 and the file does: drops `triggers` (their SQL kept), does
+/// `what`, then puts the triggers back as they were, so that nothing looks touched.
+pub fn tamper(db: &std::path::Path, triggers: &[&str], what: impl FnOnce(&rusqlite::Connection)) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut kept = Vec::new();
+    for name in triggers {
+        let text: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+        kept.push(text);
+    }
+    what(&conn);
+    for text in kept {
+        conn.execute_batch(&text).unwrap();
+    }
+}
