@@ -92,6 +92,11 @@ pub const KIND_CLOSURE: &str = "closure";
 pub const KIND_KEY_REGISTERED: &str = "key_registered";
 /// The admin's time correction: the only entry that may be dated before the last one.
 pub const KIND_CLOCK_SET: &str = "clock_set";
+/// Voids one closure written under a clock that ran ahead (`closure_seq`, `clock_set_seq`):
+/// see `app::closures`.
+pub const KIND_CLOSURE_VOIDED: &str = "closure_voided";
+/// A member of staff confirmed today's date before closures far beyond the last entry.
+pub const KIND_DATE_CONFIRMED: &str = "date_confirmed";
 
 /// Payload members set by the journal itself, refused in bodies.
 pub const RESERVED_KEYS: [&str; 5] = ["seq", "kiosk_id", "kind", "time_utc", "signature"];
@@ -1195,12 +1200,15 @@ pub struct ClosureSummary {
     pub grand_total_cents: i64,
 }
 
-/// The newest closure of `period`.
+/// The newest closure of `period` that no later [`KIND_CLOSURE_VOIDED`] entry names.
 pub fn last_closure(conn: &Connection, period: Period) -> Result<Option<ClosureSummary>> {
     let kiosk = kiosk_id(conn)?;
     let mut stmt = conn.prepare_cached(
         "SELECT seq, payload FROM journal WHERE kiosk_id = ?1 AND kind = 'closure'
-         AND json_extract(payload, '$.period') = ?2 ORDER BY seq DESC LIMIT 1",
+         AND json_extract(payload, '$.period') = ?2
+         AND seq NOT IN (SELECT json_extract(payload, '$.closure_seq') FROM journal
+                         WHERE kiosk_id = ?1 AND kind = 'closure_voided')
+         ORDER BY seq DESC LIMIT 1",
     )?;
     let found: Option<(i64, String)> = stmt
         .query_row(params![kiosk, period.as_str()], |r| {

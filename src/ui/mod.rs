@@ -5,6 +5,7 @@ mod admin_adapter;
 mod cash_adapter;
 mod clock_adapter;
 mod compost_adapter;
+mod date_adapter;
 mod devices_adapter;
 mod first_start_adapter;
 mod garden_adapter;
@@ -352,6 +353,7 @@ impl Ui {
         tickets_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         clock_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        date_adapter::wire(&self.window, &self.kiosk, &self.idle);
         first_start_adapter::wire(&self.window, &self.kiosk);
         garden_adapter::wire(&self.window, &self.kiosk, &self.idle);
         compost_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
@@ -441,6 +443,7 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
             .unwrap_or("")
             .into(),
     );
+    date_adapter::refresh(window, &k);
     match k.screen {
         app::Screen::Login => login_adapter::refresh(window, &k),
         app::Screen::SellCatalog => views_adapter::refresh_sell(window, &k),

@@ -236,7 +236,8 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 /// with the start-up checks' banner, and with every warning about backups and the disk; the
 /// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
 /// the tickets screen; a sale cancelled on its confirmation; the language list open over a
-/// resident's weighing; the garden stock's product panel, and a loss being typed there.
+/// resident's weighing; the garden stock's product panel, and a loss being typed there; the
+/// date question over the catalogue after the clock jumped 40 days ahead.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
@@ -248,6 +249,7 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("compost.weigh-languages", app::Screen::CompostWeigh),
     ("garden.stock-panel", app::Screen::GardenStock),
     ("garden.stock-loss", app::Screen::GardenStock),
+    ("date-confirm", app::Screen::SellCatalog),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -272,6 +274,8 @@ pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
                 ..Warnings::default()
             }
         }
+        // The clock jumped 40 days ahead: the date waits for a confirmation.
+        "date-confirm" => kiosk.clock.advance(chrono::Duration::days(40)),
         _ => {}
     }
 }
