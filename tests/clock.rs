@@ -302,7 +302,10 @@ fn a_clock_40_days_ahead_waits_for_the_date_and_its_correction_voids_the_future_
     let before = journal::head(kiosk.store.conn()).unwrap().unwrap().seq;
     let refused = app::closures::close_due_periods(&mut kiosk, None).unwrap_err();
     assert_eq!(refused.code(), "date_unconfirmed");
-    assert_eq!(journal::head(kiosk.store.conn()).unwrap().unwrap().seq, before);
+    assert_eq!(
+        journal::head(kiosk.store.conn()).unwrap().unwrap().seq,
+        before
+    );
     assert!(!journal::key_path_for(&db).exists());
     let ui = Ui::new(kiosk).unwrap();
     assert_eq!(kind_count(&ui, "closure"), 0);
@@ -319,7 +322,10 @@ fn a_clock_40_days_ahead_waits_for_the_date_and_its_correction_voids_the_future_
     let before = entries(&ui);
     let refused = sell_one_egg(&ui);
     assert!(
-        matches!(refused, Err(app::sell::SellError::Closure("date_unconfirmed"))),
+        matches!(
+            refused,
+            Err(app::sell::SellError::Closure("date_unconfirmed"))
+        ),
         "{refused:?}"
     );
     assert_eq!(entries(&ui), before);
@@ -353,8 +359,8 @@ fn a_clock_40_days_ahead_waits_for_the_date_and_its_correction_voids_the_future_
     // At 9:30 (real time) an administrator sets the clock back to Sunday 14 June, 9:30.
     let admin = crate::common::signed_in(&ui.kiosk.borrow().store, &clock, "Admin", "1234");
     ui.kiosk.borrow_mut().session = admin;
-    let set = app::clock::set_time(&mut ui.kiosk.borrow_mut(), paris((2026, 6, 14), 9, 30))
-        .unwrap();
+    let set =
+        app::clock::set_time(&mut ui.kiosk.borrow_mut(), paris((2026, 6, 14), 9, 30)).unwrap();
     // 14 June to 23 July, and June: written "in the future", voided; 12 and 13 June stay.
     assert_eq!(set.voided.len(), 41);
     assert_eq!(kind_count(&ui, "closure_voided"), 41);
@@ -362,14 +368,21 @@ fn a_clock_40_days_ahead_waits_for_the_date_and_its_correction_voids_the_future_
         let k = ui.kiosk.borrow();
         let conn = k.store.conn();
         for (i, voided_seq) in set.voided.iter().enumerate() {
-            let e = journal::entry(conn, set.seq + 1 + i as i64).unwrap().unwrap();
+            let e = journal::entry(conn, set.seq + 1 + i as i64)
+                .unwrap()
+                .unwrap();
             assert_eq!(e.kind, "closure_voided");
             let p = e.payload_value().unwrap();
             assert_eq!(p["closure_seq"], *voided_seq);
             assert_eq!(p["clock_set_seq"], set.seq);
             let closure = journal::entry(conn, *voided_seq).unwrap().unwrap();
             assert_eq!(closure.kind, "closure");
-            assert!(closure.payload_value().unwrap()["period_end"].as_str().unwrap() >= "2026-06-14");
+            assert!(
+                closure.payload_value().unwrap()["period_end"]
+                    .as_str()
+                    .unwrap()
+                    >= "2026-06-14"
+            );
         }
         journal::verify(conn).unwrap();
     }
@@ -399,7 +412,10 @@ fn a_clock_40_days_ahead_waits_for_the_date_and_its_correction_voids_the_future_
     clock.advance(chrono::Duration::days(16));
     let refused = sell_one_egg(&ui);
     assert!(
-        matches!(refused, Err(app::sell::SellError::Closure("date_unconfirmed"))),
+        matches!(
+            refused,
+            Err(app::sell::SellError::Closure("date_unconfirmed"))
+        ),
         "{refused:?}"
     );
     app::closures::confirm_date(&mut ui.kiosk.borrow_mut(), None).unwrap();

@@ -131,7 +131,9 @@ pub enum ClosureError {
     NoKeyPath,
     /// Closures are due far beyond the last entry's date: a member of staff must confirm that
     /// today is `today` first ([`confirm_date`]). Nothing was written.
-    #[error("closures wait until a member of staff confirms that today is {today} (last entry {last})")]
+    #[error(
+        "closures wait until a member of staff confirms that today is {today} (last entry {last})"
+    )]
     DateUnconfirmed { today: NaiveDate, last: NaiveDate },
     #[error("journal: {0}")]
     Store(String),
