@@ -174,12 +174,25 @@ impl Ui {
             let weak = window.as_weak();
             let k = kiosk.clone();
             update_clock(&window, &k.borrow());
+            let day = std::cell::Cell::new(local_day(&k.borrow()));
             clock_timer.start(
                 slint::TimerMode::Repeated,
                 Duration::from_secs(1),
                 move || {
                     if let Some(w) = weak.upgrade() {
                         update_clock(&w, &k.borrow());
+                        // A new day: yesterday is closed now, so that a kiosk left on (the
+                        // composter) keeps its closures and its last entry's date current.
+                        let today = local_day(&k.borrow());
+                        if today != day.get() {
+                            day.set(today);
+                            match app::closures::close_due_periods(&mut k.borrow_mut(), None) {
+                                Ok(0) => {}
+                                Ok(n) => log::info!("{n} closures written for ended periods"),
+                                Err(e) => log::info!("closures wait: {e}"),
+                            }
+                            refresh(&w, &k);
+                        }
                         // The compost-only hours begin or end at the next idle moment.
                         let switched = app::compost::follow_schedule(&mut k.borrow_mut());
                         if switched {
@@ -378,6 +391,15 @@ fn apply_language(window: &AppWindow, code: &str) {
     // Right-to-left languages mirror the layouts where the order follows the reading direction.
     let shown = crate::domain::money::Lang::from_code(&state.get_language()).unwrap_or_default();
     state.set_rtl(shown.is_rtl());
+}
+
+/// Today's local date by the kiosk's clock.
+fn local_day(kiosk: &Kiosk) -> chrono::NaiveDate {
+    kiosk
+        .clock
+        .now()
+        .with_timezone(&kiosk.config.tz())
+        .date_naive()
 }
 
 fn update_clock(window: &AppWindow, kiosk: &Kiosk) {
