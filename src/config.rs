@@ -27,6 +27,11 @@ pub struct Config {
     /// `full` (sell, garden, compost) or `compost-only` (the composter's opening hours).
     #[serde(default)]
     pub mode: KioskMode,
+    /// Closures of periods ending more than this many days after the last journal entry's
+    /// date wait until a member of staff confirms today's date (a clock that jumped ahead, or
+    /// a long break). 0 to [`MAX_CLOSURE_CONFIRM_AFTER_DAYS`].
+    #[serde(default = "default_closure_confirm_after_days")]
+    pub closure_confirm_after_days: u32,
     /// Run on simulated devices even with a config file (training, trade fairs).
     #[serde(default)]
     pub demo: bool,
@@ -182,6 +187,13 @@ fn default_language() -> String {
     "fr".into()
 }
 
+fn default_closure_confirm_after_days() -> u32 {
+    2
+}
+
+/// The most `closure_confirm_after_days` may be: a year.
+pub const MAX_CLOSURE_CONFIRM_AFTER_DAYS: u32 = 366;
+
 impl Default for Config {
     fn default() -> Self {
         toml::from_str("").expect("the empty config is valid")
@@ -266,6 +278,15 @@ impl Config {
                     "unknown language {:?}; one of {}",
                     self.language,
                     LANGUAGES.join(", ")
+                ),
+            ));
+        }
+        if self.closure_confirm_after_days > MAX_CLOSURE_CONFIRM_AFTER_DAYS {
+            return Err(fail(
+                "closure_confirm_after_days",
+                format!(
+                    "{}: between 0 and {MAX_CLOSURE_CONFIRM_AFTER_DAYS} days",
+                    self.closure_confirm_after_days
                 ),
             ));
         }
@@ -588,6 +609,7 @@ mod tests {
         assert_eq!(c.timezone, "Europe/Paris");
         assert_eq!(c.language, "fr");
         assert_eq!(c.mode, KioskMode::Full);
+        assert_eq!(c.closure_confirm_after_days, 2);
         assert_eq!(c.association.name, "Jardin des 1000 fleurs");
         assert!(c.scale.is_none());
     }
@@ -663,6 +685,17 @@ kind = "wedge"
         assert_eq!(e.key, "scanner.port");
         let e = parse("[printer]\nport = \"/dev/x\"\nwidth_dots = 500\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (3, "printer.width_dots"));
+        let e = parse("language = \"fr\"\nclosure_confirm_after_days = 400\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "closure_confirm_after_days"));
+        assert!(e.message.contains("between 0 and 366"), "{}", e.message);
+        let e = parse("closure_confirm_after_days = -1\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "closure_confirm_after_days"));
+        assert_eq!(
+            parse("closure_confirm_after_days = 0\n")
+                .unwrap()
+                .closure_confirm_after_days,
+            0
+        );
         let e = parse("mode = \"night\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (1, "mode"));
         let e = parse("[compost]\ncredit_max_share_percent = 150\n").unwrap_err();

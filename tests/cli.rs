@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn comptoir(args: &[&str]) -> Output {
+pub(crate) fn comptoir(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_comptoir"))
         .args(args)
         .env("XDG_DATA_HOME", "/nonexistent-comptoir-data")

@@ -89,6 +89,9 @@ fn kiosk_with(dir: &Path, db: &Path, store: comptoir::store::Store, toml: &str) 
     );
     // A week after the seeded days: the journal's last entry is behind the clock.
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
+    // No date to confirm first (tests/clock.rs asks it).
+    let mut config = config;
+    config.closure_confirm_after_days = 7;
     let mut kiosk = Kiosk::new(store, config, RunMode::Live, clock);
     kiosk.language = "en".into();
     Ui::with_devices(kiosk, devices).unwrap()

@@ -321,6 +321,9 @@ fn setup_with(config: Config) -> (tempfile::TempDir, Ui) {
     let receipts = dir.path().join("receipts");
     let devices = Devices::start_demo(&db, &receipts).unwrap();
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 42, 0).unwrap());
+    // A week after the seeded market: no date to confirm first (tests/clock.rs asks it).
+    let mut config = config;
+    config.closure_confirm_after_days = 7;
     let mut kiosk = Kiosk::new(store, config, RunMode::Demo, clock);
     kiosk.language = "en".into();
     let ui = Ui::with_devices(kiosk, devices).unwrap();
@@ -568,7 +571,11 @@ fn a_cart_in_progress_survives_a_power_cut_and_a_sold_one_never_comes_back() {
         let store = comptoir::store::Store::open(&db, comptoir::store::Access::ReadWrite).unwrap();
         let devices = Devices::start_demo(&db, &dir.path().join("receipts2")).unwrap();
         let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 20, 8, 50, 0).unwrap());
-        let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
+        let config = Config {
+            closure_confirm_after_days: 7,
+            ..Config::default()
+        };
+        let mut kiosk = Kiosk::new(store, config, RunMode::Demo, clock);
         kiosk.language = "en".into();
         Ui::with_devices(kiosk, devices).unwrap()
     };

@@ -11,6 +11,10 @@
 //! time), then applied. The kiosk asks the system to set its clock (`timedatectl set-time`;
 //! the Pi guide's polkit rule allows the kiosk's user to); where the system refuses, the
 //! kiosk keeps the correction as an offset over the system clock for as long as it runs.
+//!
+//! A correction back over closures written "in the future" voids them in the same transaction
+//! (`closure_voided`), and the entries made meanwhile are placed by the corrected time: see
+//! [`super::closures`].
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -128,10 +132,16 @@ pub struct TimeSet {
     pub to: DateTime<Utc>,
     /// The system clock was set too (otherwise the kiosk keeps an offset until it restarts).
     pub system: bool,
+    /// The seqs of the closures voided because their periods end on or after the corrected
+    /// date (written while the clock ran ahead).
+    pub voided: Vec<i64>,
 }
 
 /// Sets the kiosk's time (administrators, [`super::roles::Action::SetTime`]): journaled as
-/// `clock_set` with who, from and to, then applied. Whole seconds; a time outside
+/// `clock_set` with who, from and to, then applied. In the same transaction, closures written
+/// while the clock ran ahead (periods ending on or after the corrected local date) are voided,
+/// one `closure_voided` entry each ([`super::closures::void_future_closures`]); their periods
+/// are closed again when they really end. Whole seconds; a time outside
 /// [`EARLIEST_YEAR`]..=[`LATEST_YEAR`] is refused and nothing recorded.
 pub fn set_time(kiosk: &mut super::Kiosk, to: DateTime<Utc>) -> Result<TimeSet, SetTimeError> {
     use chrono::{Datelike, Timelike};
@@ -145,20 +155,25 @@ pub fn set_time(kiosk: &mut super::Kiosk, to: DateTime<Utc>) -> Result<TimeSet, 
     body.insert("staff_id".into(), me.into());
     body.insert("from_utc".into(), crate::store::utc_text(from).into());
     body.insert("to_utc".into(), crate::store::utc_text(to).into());
-    let entry = (|| -> Result<crate::store::journal::Entry, String> {
+    let tz = kiosk.config.tz();
+    let entry = (|| -> Result<(crate::store::journal::Entry, Vec<i64>), String> {
         let tx = kiosk.store.write().map_err(|e| e.to_string())?;
         let entry =
             crate::store::journal::append(&tx, crate::store::journal::KIND_CLOCK_SET, to, body)
                 .map_err(|e| e.to_string())?;
+        let voided = super::closures::void_future_closures(&tx, tz, to, entry.seq)
+            .map_err(|e| e.to_string())?;
         tx.commit().map_err(|e| e.to_string())?;
-        Ok(entry)
+        Ok((entry, voided))
     })()
     .map_err(SetTimeError::Store)?;
+    let (entry, voided) = entry;
     let system = kiosk.clock.set(to);
     Ok(TimeSet {
         seq: entry.seq,
         from,
         to,
         system,
+        voided,
     })
 }

@@ -42,6 +42,64 @@
 //! An in-memory store (`:memory:`) has no place for a key beside it: [`close_due_periods`]
 //! then needs an explicit key path and fails with `no_key_path` without one (signing is never
 //! skipped: an unsigned closure would not verify).
+//!
+//! # A clock that jumps ahead: the date is confirmed first
+//!
+//! A Pi whose clock jumps weeks ahead would otherwise close every day up to the wrong date at
+//! once. The kiosk ([`close_due_periods`]) therefore compares the periods due with the *last
+//! entry's date*: the newest effective local date (below) of an entry dated before today, or,
+//! when there is none, the day before the first period due. When yesterday is more than
+//! `closure_confirm_after_days` (config, default 2) after that date, nothing is written and
+//! [`ClosureError::DateUnconfirmed`] (`date_unconfirmed`) says so: selling and deposits wait
+//! (the same refusal path as `clock_behind`) until a member of staff, any role, answers "Is
+//! today <date>?" with Yes ([`confirm_date`]). The Yes journals a `date_confirmed` entry
+//! (`staff_id`, `date`: today's local date, `last_entry_date`) and writes the closures, in one
+//! transaction. Nothing records a standing answer: a restart asks again while closures wait.
+//! [`run_due`] itself asks nothing (tests, tools); [`run_due_with`] takes the policy.
+//!
+//! # An admin sets the clock back: voided closures and effective times
+//!
+//! When an admin's `clock_set` (see [`super::clock::set_time`]) moves the time to `to_utc`,
+//! every closure not yet voided whose `period_end` is on or after the local date of `to_utc`
+//! was written "in the future": in the same transaction, right after the `clock_set` entry,
+//! each gets its own `closure_voided` entry (`closure_seq`: the voided closure's seq,
+//! `clock_set_seq`, `period`, `period_start`, `period_end`), dated `to_utc`. **A closure is
+//! voided iff a later `closure_voided` entry names its seq.** A voided closure counts for
+//! nothing: the next closure of its kind continues from the last closure of the same kind that
+//! is not voided (its `last_seq + 1`, its `period_end + 1 day`, its grand total), so the
+//! voided periods are closed again when they really end, and each kind's closures that are not
+//! voided still cover contiguous ranges of seqs, one after the other from seq 1.
+//!
+//! Entries made under the wrong clock are placed by the corrected time through their
+//! *effective time*, computed from the journal alone:
+//!
+//! - an entry's effective time starts as its `time_utc`;
+//! - each `clock_set` entry `C` that went back (`to_utc < from_utc`), taken in seq order,
+//!   moves every entry before it whose effective time is after `C.to_utc` back by
+//!   `from_utc - to_utc`, and never later than `C.to_utc`:
+//!   `effective = min(effective - (from_utc - to_utc), to_utc)`;
+//! - `clock_set` entries that went forward (a clock that was behind) move nothing.
+//!
+//! Periods are then cut on effective local dates exactly as above ("Which entries a period
+//! covers"): a period ends just before the first later entry whose *effective* date is after
+//! its last day. So every entry is in exactly one day, month and year, ranges stay contiguous,
+//! sales made between the jump and the correction fall into the day they really happened on
+//! (or, if that day's closure was not voided, into the first open period), and the voided
+//! closure entries themselves (moved back like any entry) fall into the period being closed.
+//! Effective times are used for closures only: `time_utc` stays what it is everywhere else
+//! (receipts, exports, the archive).
+//!
+//! # What a verifier recomputes
+//!
+//! For each kind (day, month, year), taking the closures in seq order and skipping every
+//! voided one (named by a later `closure_voided`): `first_seq` is 1 for the first, else the
+//! previous unvoided closure's `last_seq + 1`; `period_start` is the day after the previous
+//! one's `period_end`; the figures are [`journal::sum_sales`] over `first_seq..=last_seq`;
+//! `grand_total_cents` is the previous unvoided closure's plus `period_total_cents`. A
+//! `closure_voided` entry must name an earlier `closure` entry not already voided, and its
+//! `clock_set_seq` an earlier `clock_set` entry. Where a period was cut (`last_seq`) follows
+//! from [`effective_times`] as the journal stood when the closure was written; figures and
+//! ranges can be checked without it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,6 +129,12 @@ pub enum ClosureError {
     /// An in-memory store and no key path given.
     #[error("an in-memory database needs an explicit signing key path")]
     NoKeyPath,
+    /// Closures are due far beyond the last entry's date: a member of staff must confirm that
+    /// today is `today` first ([`confirm_date`]). Nothing was written.
+    #[error(
+        "closures wait until a member of staff confirms that today is {today} (last entry {last})"
+    )]
+    DateUnconfirmed { today: NaiveDate, last: NaiveDate },
     #[error("journal: {0}")]
     Store(String),
 }
@@ -84,15 +148,19 @@ impl ClosureError {
             ClosureError::KeyMissing { .. } => "key_missing",
             ClosureError::KeyMismatch { .. } => "key_mismatch",
             ClosureError::NoKeyPath => "no_key_path",
+            ClosureError::DateUnconfirmed { .. } => "date_unconfirmed",
             ClosureError::Store(_) => "store",
         }
     }
 
-    /// Whether selling must wait for an admin's key rotation.
+    /// Whether selling must wait: for an admin's key rotation, or for somebody to confirm
+    /// the date.
     pub fn blocks_selling(&self) -> bool {
         matches!(
             self,
-            ClosureError::KeyMissing { .. } | ClosureError::KeyMismatch { .. }
+            ClosureError::KeyMissing { .. }
+                | ClosureError::KeyMismatch { .. }
+                | ClosureError::DateUnconfirmed { .. }
         )
     }
 }
@@ -164,31 +232,65 @@ fn next_of(conn: &Connection, period: Period, first_date: NaiveDate) -> Result<N
     })
 }
 
-fn local_date(seq: i64, time_utc: &str, tz: chrono_tz::Tz) -> Result<NaiveDate, ClosureError> {
+fn parse_utc(seq: i64, time_utc: &str) -> Result<DateTime<Utc>, ClosureError> {
     DateTime::parse_from_rfc3339(time_utc)
-        .map(|t| t.with_timezone(&tz).date_naive())
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|_| ClosureError::Store(format!("journal entry {seq}: bad time_utc {time_utc}")))
 }
 
-/// `(seq, local date)` of this kiosk's entries from `from_seq` on, by seq.
+fn local_date(seq: i64, time_utc: &str, tz: chrono_tz::Tz) -> Result<NaiveDate, ClosureError> {
+    Ok(parse_utc(seq, time_utc)?.with_timezone(&tz).date_naive())
+}
+
+/// `(seq, effective time)` of this kiosk's entries from `from_seq` on, by seq: `time_utc`,
+/// moved back by every later `clock_set` that went back (see the module documentation). An
+/// entry's effective time depends only on the `clock_set` entries after it, so starting at
+/// any seq gives the same times as starting at 1.
+pub fn effective_times(
+    conn: &Connection,
+    from_seq: i64,
+) -> Result<Vec<(i64, DateTime<Utc>)>, ClosureError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, time_utc,
+                CASE WHEN kind = 'clock_set' THEN json_extract(payload, '$.from_utc') END,
+                CASE WHEN kind = 'clock_set' THEN json_extract(payload, '$.to_utc') END
+         FROM journal
+         WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id') AND seq >= ?1
+         ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![from_seq])?;
+    let mut out: Vec<(i64, DateTime<Utc>)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let time: String = row.get(1)?;
+        let from: Option<String> = row.get(2)?;
+        let to: Option<String> = row.get(3)?;
+        if let (Some(from), Some(to)) = (from, to) {
+            let (from, to) = (parse_utc(seq, &from)?, parse_utc(seq, &to)?);
+            if to < from {
+                let back = from - to;
+                for (_, t) in out.iter_mut() {
+                    if *t > to {
+                        *t = (*t - back).min(to);
+                    }
+                }
+            }
+        }
+        out.push((seq, parse_utc(seq, &time)?));
+    }
+    Ok(out)
+}
+
+/// `(seq, effective local date)` of this kiosk's entries from `from_seq` on, by seq.
 fn entry_dates(
     conn: &Connection,
     from_seq: i64,
     tz: chrono_tz::Tz,
 ) -> Result<Vec<(i64, NaiveDate)>, ClosureError> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, time_utc FROM journal
-         WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id') AND seq >= ?1
-         ORDER BY seq",
-    )?;
-    let mut rows = stmt.query(params![from_seq])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let time: String = row.get(1)?;
-        out.push((seq, local_date(seq, &time, tz)?));
-    }
-    Ok(out)
+    Ok(effective_times(conn, from_seq)?
+        .into_iter()
+        .map(|(seq, t)| (seq, t.with_timezone(&tz).date_naive()))
+        .collect())
 }
 
 /// The last seq of a period starting at `first_seq` and ending on `end`: just before the
@@ -228,18 +330,70 @@ fn in_savepoint<T>(
     }
 }
 
-/// Appends every closure due at `now` (see the module documentation) and returns them, in
-/// order: days, then months, then years. Nothing due: `Ok(vec![])`, the key file untouched.
-/// Idempotent; all or nothing (one savepoint, inside the caller's transaction if any).
-pub fn run_due(
+/// Whether closures far beyond the last entry wait for a member of staff (see the module
+/// documentation, "A clock that jumps ahead").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateCheck {
+    /// Write them (the date was confirmed, or the caller does not ask: tests, tools).
+    Confirmed,
+    /// Refuse with `date_unconfirmed` when yesterday is more than this many days after the
+    /// last entry's date.
+    AskAfterDays(u32),
+}
+
+/// The question to ask before closures are written: "Is today `today`?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateQuestion {
+    /// Today's local date by the kiosk's clock.
+    pub today: NaiveDate,
+    /// The last entry's effective local date.
+    pub last_entry: NaiveDate,
+}
+
+/// What is due at `now`: the next closure of each kind, the effective dates of the entries
+/// they may cover, today's local date.
+struct Due {
+    plans: Vec<Next>,
+    dates: Vec<(i64, NaiveDate)>,
+    today: NaiveDate,
+}
+
+impl Due {
+    fn is_due(&self, n: &Next) -> bool {
+        period_end(n.period, n.start) < self.today
+    }
+
+    /// The question, when yesterday is more than `days` after the last entry's date.
+    fn question(&self, days: u32) -> Option<DateQuestion> {
+        let day_start = self
+            .plans
+            .iter()
+            .filter(|n| self.is_due(n))
+            .map(|n| n.start)
+            .min()?;
+        let last_entry = self
+            .dates
+            .iter()
+            .map(|(_, d)| *d)
+            .filter(|d| *d < self.today)
+            .max()
+            .unwrap_or(day_start - Duration::days(1));
+        let yesterday = self.today - Duration::days(1);
+        (yesterday - last_entry > Duration::days(i64::from(days))).then_some(DateQuestion {
+            today: self.today,
+            last_entry,
+        })
+    }
+}
+
+/// The closures due at `now`, `None` when nothing is due (or the journal is empty).
+fn due_at(
     conn: &Connection,
-    key_path: &Path,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
-) -> Result<Vec<Entry>, ClosureError> {
-    journal::check_clock(conn, now)?;
+) -> Result<Option<Due>, ClosureError> {
     let Some(first) = journal::entry(conn, 1)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let first_date = local_date(first.seq, &first.time_utc, tz)?;
     let today = now.with_timezone(&tz).date_naive();
@@ -247,22 +401,66 @@ pub fn run_due(
     for period in [Period::Day, Period::Month, Period::Year] {
         plans.push(next_of(conn, period, first_date)?);
     }
-    let due = |n: &Next| period_end(n.period, n.start) < today;
-    if !plans.iter().any(due) {
-        return Ok(Vec::new());
-    }
-    let from_seq = plans
+    let mut due = Due {
+        plans,
+        dates: Vec::new(),
+        today,
+    };
+    let Some(from_seq) = due
+        .plans
         .iter()
-        .filter(|n| due(n))
+        .filter(|n| due.is_due(n))
         .map(|n| n.first_seq)
         .min()
-        .unwrap_or(1);
-    let dates = entry_dates(conn, from_seq, tz)?;
+    else {
+        return Ok(None);
+    };
+    due.dates = entry_dates(conn, from_seq, tz)?;
+    Ok(Some(due))
+}
+
+/// Appends every closure due at `now` (see the module documentation) and returns them, in
+/// order: days, then months, then years, without asking for the date
+/// ([`DateCheck::Confirmed`]; the kiosk asks, see [`close_due_periods`]).
+pub fn run_due(
+    conn: &Connection,
+    key_path: &Path,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<Vec<Entry>, ClosureError> {
+    run_due_with(conn, key_path, tz, now, DateCheck::Confirmed)
+}
+
+/// Appends every closure due at `now` and returns them, in order: days, then months, then
+/// years. Nothing due: `Ok(vec![])`, the key file untouched. Far beyond the last entry with
+/// [`DateCheck::AskAfterDays`]: `date_unconfirmed`, nothing appended. Idempotent; all or
+/// nothing (one savepoint, inside the caller's transaction if any).
+pub fn run_due_with(
+    conn: &Connection,
+    key_path: &Path,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    check: DateCheck,
+) -> Result<Vec<Entry>, ClosureError> {
+    journal::check_clock(conn, now)?;
+    let Some(due) = due_at(conn, tz, now)? else {
+        return Ok(Vec::new());
+    };
+    if let DateCheck::AskAfterDays(days) = check {
+        if let Some(q) = due.question(days) {
+            return Err(ClosureError::DateUnconfirmed {
+                today: q.today,
+                last: q.last_entry,
+            });
+        }
+    }
+    let today = due.today;
+    let dates = due.dates;
     let timezone = tz.name();
     in_savepoint(conn, || {
         let key = journal::ensure_signing_key(conn, key_path, now)?;
         let mut appended = Vec::new();
-        for mut next in plans {
+        for mut next in due.plans {
             loop {
                 let end = period_end(next.period, next.start);
                 if end >= today {
@@ -292,6 +490,82 @@ pub fn run_due(
         }
         Ok(appended)
     })
+}
+
+/// The question the kiosk must ask before its closures are written, if any: `None` when
+/// nothing is due, or due close enough to the last entry. Reads only.
+pub fn date_question(kiosk: &Kiosk) -> Result<Option<DateQuestion>, ClosureError> {
+    let now = kiosk.clock.now();
+    let conn = kiosk.store.conn();
+    journal::check_clock(conn, now)?;
+    Ok(due_at(conn, kiosk.config.tz(), now)?
+        .and_then(|due| due.question(kiosk.config.closure_confirm_after_days)))
+}
+
+/// A member of staff (any role) answered Yes to "Is today <date>?": journals
+/// `date_confirmed` (`staff_id`, `date`, `last_entry_date`) and writes the closures due, in one
+/// transaction. Returns how many closures were written; nothing to confirm: `Ok(0)` and
+/// nothing journaled.
+pub fn confirm_date(kiosk: &mut Kiosk, key_path: Option<&Path>) -> Result<usize, ClosureError> {
+    let me = kiosk.session.current().ok_or(Denied::NotSignedIn)?.id;
+    let Some(q) = date_question(kiosk)? else {
+        return close_due_periods(kiosk, key_path);
+    };
+    let path = key_path_of(kiosk, key_path)?;
+    let tz = kiosk.config.tz();
+    let now = kiosk.clock.now();
+    let mut body = Map::new();
+    body.insert("staff_id".into(), Value::from(me));
+    body.insert("date".into(), q.today.format("%Y-%m-%d").to_string().into());
+    body.insert(
+        "last_entry_date".into(),
+        q.last_entry.format("%Y-%m-%d").to_string().into(),
+    );
+    let tx = kiosk.store.write()?;
+    journal::append(&tx, journal::KIND_DATE_CONFIRMED, now, body)?;
+    let appended = run_due_with(&tx, &path, tz, now, DateCheck::Confirmed)?;
+    tx.commit()?;
+    Ok(appended.len())
+}
+
+/// After an admin's time correction to `to` (the `clock_set` entry `clock_set_seq`, in the
+/// caller's transaction): voids every closure not yet voided whose period ends on or after
+/// `to`'s local date, one `closure_voided` entry each, dated `to`. Returns their seqs.
+pub fn void_future_closures(
+    conn: &Connection,
+    tz: chrono_tz::Tz,
+    to: DateTime<Utc>,
+    clock_set_seq: i64,
+) -> Result<Vec<i64>, ClosureError> {
+    let corrected = to.with_timezone(&tz).date_naive();
+    let mut stmt = conn.prepare(
+        "SELECT seq, json_extract(payload, '$.period'), json_extract(payload, '$.period_start'),
+                json_extract(payload, '$.period_end')
+         FROM journal
+         WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id') AND kind = 'closure'
+         AND json_extract(payload, '$.period_end') >= ?1
+         AND seq NOT IN (SELECT json_extract(payload, '$.closure_seq') FROM journal
+                         WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id')
+                         AND kind = 'closure_voided')
+         ORDER BY seq",
+    )?;
+    let future: Vec<(i64, String, String, String)> = stmt
+        .query_map(params![corrected.format("%Y-%m-%d").to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut voided = Vec::with_capacity(future.len());
+    for (seq, period, start, end) in future {
+        let mut body = Map::new();
+        body.insert("closure_seq".into(), Value::from(seq));
+        body.insert("clock_set_seq".into(), Value::from(clock_set_seq));
+        body.insert("period".into(), Value::from(period));
+        body.insert("period_start".into(), Value::from(start));
+        body.insert("period_end".into(), Value::from(end));
+        journal::append(conn, journal::KIND_CLOSURE_VOIDED, to, body)?;
+        voided.push(seq);
+    }
+    Ok(voided)
 }
 
 /// Whether the next closure can be signed: `key_missing` / `key_mismatch` when a key is
@@ -327,9 +601,9 @@ pub fn check_key(kiosk: &Kiosk, key_path: Option<&Path>) -> Result<(), ClosureEr
     key_check(kiosk.store.conn(), &key_path_of(kiosk, key_path)?)
 }
 
-/// [`run_due`] on the kiosk's database at the kiosk's clock, in one transaction. Returns how
-/// many closures were appended. `key_path`: see [`key_path_of`]. No role needed: closures are
-/// automatic.
+/// [`run_due_with`] on the kiosk's database at the kiosk's clock, in one transaction, asking
+/// for the date after the config's `closure_confirm_after_days`. Returns how many closures
+/// were appended. `key_path`: see [`key_path_of`]. No role needed: closures are automatic.
 pub fn close_due_periods(
     kiosk: &mut Kiosk,
     key_path: Option<&Path>,
@@ -337,8 +611,9 @@ pub fn close_due_periods(
     let path = key_path_of(kiosk, key_path)?;
     let tz = kiosk.config.tz();
     let now = kiosk.clock.now();
+    let check = DateCheck::AskAfterDays(kiosk.config.closure_confirm_after_days);
     let tx = kiosk.store.write()?;
-    let appended = run_due(&tx, &path, tz, now)?;
+    let appended = run_due_with(&tx, &path, tz, now, check)?;
     tx.commit()?;
     Ok(appended.len())
 }

@@ -18,6 +18,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 
+use super::closures::ClosureError;
 use super::{Kiosk, Screen};
 use crate::config::{CompostSection, Config, KioskMode};
 use crate::devices::scanner::ScannerEvent;
@@ -43,6 +44,8 @@ pub enum Notice {
     ChooseKind,
     Weigh(WeighRefusal),
     ClockBehind,
+    /// Closures wait for a member of staff to confirm today's date.
+    DateUnconfirmed,
     Store,
 }
 
@@ -56,6 +59,7 @@ impl Notice {
             Notice::ChooseKind => "choose_kind",
             Notice::Weigh(r) => r.code(),
             Notice::ClockBehind => "clock_behind",
+            Notice::DateUnconfirmed => "date_unconfirmed",
             Notice::Store => "store",
         }
     }
@@ -465,9 +469,16 @@ fn confirm_inner(kiosk: &mut Kiosk) -> Result<Thanks, Notice> {
     }
     let (gross, tare, tare_source, _net) = weigh_now(kiosk).map_err(Notice::Weigh)?;
     let now = kiosk.clock.now();
-    match crate::store::journal::last_time(kiosk.store.conn()) {
-        Ok(Some(last)) if now < last => return Err(Notice::ClockBehind),
-        _ => {}
+    // Like a sale, a deposit first closes the periods that ended (a composter that never sells
+    // still closes its days), which refuses a clock behind the journal and waits for a member
+    // of staff to confirm the date when closures are due far beyond the last entry. A key
+    // problem is the sellers' to solve: deposits go on.
+    match super::closures::close_due_periods(kiosk, None) {
+        Ok(_) => {}
+        Err(ClosureError::ClockBehind { .. }) => return Err(Notice::ClockBehind),
+        Err(ClosureError::DateUnconfirmed { .. }) => return Err(Notice::DateUnconfirmed),
+        Err(ClosureError::NoKeyPath) => {}
+        Err(e) => log::warn!("deposit: closures wait: {e}"),
     }
     let day = local_day(kiosk, now);
     let day_start = local_start(kiosk, day);

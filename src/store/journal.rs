@@ -97,10 +97,13 @@ pub const KIND_CLOCK_SET: &str = "clock_set";
 pub const KIND_TECHNICAL: &str = "technical";
 /// The association's recovery key (its public half), signed by the kiosk's current key.
 pub const KIND_RECOVERY_KEY: &str = "recovery_key";
-/// A closure voided after the clock was set back over it (member `closure_seq`).
+/// Voids one closure written under a clock that ran ahead (`closure_seq`, `clock_set_seq`):
+/// see `app::closures`.
 pub const KIND_CLOSURE_VOIDED: &str = "closure_voided";
 /// Kinds whose body carries the heads of the other ledgers (`ledgers`, see `store::ledger`).
 pub const ANCHORING_KINDS: [&str; 2] = [KIND_CLOSURE, KIND_TECHNICAL];
+/// A member of staff confirmed today's date before closures far beyond the last entry.
+pub const KIND_DATE_CONFIRMED: &str = "date_confirmed";
 
 /// Payload members set by the journal itself, refused in bodies.
 pub const RESERVED_KEYS: [&str; 6] = [
@@ -1663,12 +1666,15 @@ pub struct ClosureSummary {
     pub grand_total_cents: i64,
 }
 
-/// The newest closure of `period`.
+/// The newest closure of `period` that no later [`KIND_CLOSURE_VOIDED`] entry names.
 pub fn last_closure(conn: &Connection, period: Period) -> Result<Option<ClosureSummary>> {
     let kiosk = kiosk_id(conn)?;
     let mut stmt = conn.prepare_cached(
         "SELECT seq, payload FROM journal WHERE kiosk_id = ?1 AND kind = 'closure'
-         AND json_extract(payload, '$.period') = ?2 ORDER BY seq DESC LIMIT 1",
+         AND json_extract(payload, '$.period') = ?2
+         AND seq NOT IN (SELECT json_extract(payload, '$.closure_seq') FROM journal
+                         WHERE kiosk_id = ?1 AND kind = 'closure_voided')
+         ORDER BY seq DESC LIMIT 1",
     )?;
     let found: Option<(i64, String)> = stmt
         .query_row(params![kiosk, period.as_str()], |r| {

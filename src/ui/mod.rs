@@ -5,6 +5,7 @@ mod admin_adapter;
 mod cash_adapter;
 mod clock_adapter;
 mod compost_adapter;
+mod date_adapter;
 mod devices_adapter;
 mod first_start_adapter;
 mod garden_adapter;
@@ -173,12 +174,25 @@ impl Ui {
             let weak = window.as_weak();
             let k = kiosk.clone();
             update_clock(&window, &k.borrow());
+            let day = std::cell::Cell::new(local_day(&k.borrow()));
             clock_timer.start(
                 slint::TimerMode::Repeated,
                 Duration::from_secs(1),
                 move || {
                     if let Some(w) = weak.upgrade() {
                         update_clock(&w, &k.borrow());
+                        // A new day: yesterday is closed now, so that a kiosk left on (the
+                        // composter) keeps its closures and its last entry's date current.
+                        let today = local_day(&k.borrow());
+                        if today != day.get() {
+                            day.set(today);
+                            match app::closures::close_due_periods(&mut k.borrow_mut(), None) {
+                                Ok(0) => {}
+                                Ok(n) => log::info!("{n} closures written for ended periods"),
+                                Err(e) => log::info!("closures wait: {e}"),
+                            }
+                            refresh(&w, &k);
+                        }
                         // The compost-only hours begin or end at the next idle moment.
                         let switched = app::compost::follow_schedule(&mut k.borrow_mut());
                         if switched {
@@ -355,6 +369,7 @@ impl Ui {
         tickets_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         devices_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         clock_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        date_adapter::wire(&self.window, &self.kiosk, &self.idle);
         first_start_adapter::wire(&self.window, &self.kiosk);
         garden_adapter::wire(&self.window, &self.kiosk, &self.idle);
         compost_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
@@ -379,6 +394,15 @@ fn apply_language(window: &AppWindow, code: &str) {
     // Right-to-left languages mirror the layouts where the order follows the reading direction.
     let shown = crate::domain::money::Lang::from_code(&state.get_language()).unwrap_or_default();
     state.set_rtl(shown.is_rtl());
+}
+
+/// Today's local date by the kiosk's clock.
+fn local_day(kiosk: &Kiosk) -> chrono::NaiveDate {
+    kiosk
+        .clock
+        .now()
+        .with_timezone(&kiosk.config.tz())
+        .date_naive()
 }
 
 fn update_clock(window: &AppWindow, kiosk: &Kiosk) {
@@ -444,6 +468,7 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
             .unwrap_or("")
             .into(),
     );
+    date_adapter::refresh(window, &k);
     match k.screen {
         app::Screen::Login => login_adapter::refresh(window, &k),
         app::Screen::SellCatalog => views_adapter::refresh_sell(window, &k),

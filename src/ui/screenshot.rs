@@ -237,7 +237,8 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 /// failed-check screen for entries missing, a changed schema and a lost database; the
 /// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
 /// the tickets screen; a sale cancelled on its confirmation; the language list open over a
-/// resident's weighing; the garden stock's product panel, and a loss being typed there.
+/// resident's weighing; the garden stock's product panel, and a loss being typed there; the
+/// date question over the catalogue after the clock jumped 40 days ahead.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
@@ -254,6 +255,7 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("garden.stock-loss", app::Screen::GardenStock),
     ("admin.devices-held", app::Screen::AdminDevices),
     ("admin.devices-held-list", app::Screen::AdminDevices),
+    ("date-confirm", app::Screen::SellCatalog),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -297,6 +299,8 @@ pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
                 "/var/lib/comptoir/comptoir.db: no database, but /var/lib/comptoir/comptoir.db.key is there",
             ))
         }
+        // The clock jumped 40 days ahead: the date waits for a confirmation.
+        "date-confirm" => kiosk.clock.advance(chrono::Duration::days(40)),
         _ => {}
     }
 }
