@@ -19,6 +19,7 @@ mod hardware_cli;
 mod journal;
 mod kill;
 mod languages;
+mod pins;
 mod products;
 mod sales;
 mod selling_ui;

@@ -201,7 +201,8 @@ pub fn resident_card(ui: &Ui, lang: &str) -> (String, String) {
         .into_iter()
         .find(|r| r.language == lang && r.nickname.is_some() && r.anonymised_utc.is_none())
         .unwrap_or_else(|| panic!("a resident speaking {lang} in the demo data"));
-    let token = residents::current_token(k.store.conn(), r.id)
+    // The database keeps only the card's hash; the demo seed makes its token again.
+    let token = comptoir::demo::seeded_card_token(k.store.conn(), r.id)
         .unwrap()
         .unwrap();
     let bytes = comptoir::store::people::token_bytes(&token).unwrap();
