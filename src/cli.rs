@@ -106,9 +106,12 @@ pub enum Command {
     /// Exports records as CSV (RFC 4180, header row) or JSON to standard output. Read-only.
     #[command(subcommand)]
     Export(ExportCommand),
-    /// Writes resident RESIDENT's compost card (QR code, association, nickname, instructions)
-    /// as a 1011x638 PNG (85.6 x 54 mm at 300 dpi). Exit 1 for an unknown, revoked or
-    /// anonymised resident. Changes nothing.
+    /// Makes resident RESIDENT a new compost card and writes it (QR code, association,
+    /// nickname, instructions) as a 1011x638 PNG (85.6 x 54 mm at 300 dpi). The database keeps
+    /// only a hash of each card, so a card cannot be printed again: this issues a new one, and
+    /// the resident's old card stops working. Writes to the database (the new card, journaled).
+    /// Exit 1 for an unknown or anonymised resident, or a PNG that cannot be written (then
+    /// nothing changes).
     Card {
         /// The internal resident number shown in the UI.
         resident: i64,
@@ -354,9 +357,9 @@ pub fn main() -> ExitCode {
         Some(Command::Export(ExportCommand::Deposits(a))) => compost_export(&cli, &a, false),
         Some(Command::Export(ExportCommand::Impact(a))) => compost_export(&cli, &a, true),
         Some(Command::Card { resident, png }) => {
-            match (open_read_only(&cli, "card"), config_or_default(&cli)) {
-                (Ok((_, store)), Ok(config)) => ExitCode::from(app::residents::card_command(
-                    &store, &config, resident, &png,
+            match (open_writable(&cli, "card"), config_or_default(&cli)) {
+                (Ok((_, mut store)), Ok(config)) => ExitCode::from(app::residents::card_command(
+                    &mut store, &config, resident, &png,
                 )),
                 (Err(code), _) | (_, Err(code)) => code,
             }
@@ -1005,6 +1008,24 @@ pub(crate) fn open_read_only(cli: &Cli, command: &str) -> Result<(PathBuf, Store
         return Err(ExitCode::from(EXIT_USAGE));
     };
     match Store::open(db, Access::ReadOnly) {
+        Ok(s) => Ok((db.clone(), s)),
+        Err(e) => Err(db_error(&e)),
+    }
+}
+
+/// The database of a command that writes to it: it must exist (a writing command never makes
+/// a new one).
+pub(crate) fn open_writable(cli: &Cli, command: &str) -> Result<(PathBuf, Store), ExitCode> {
+    let Some(db) = &cli.db else {
+        eprintln!("comptoir: {command} needs --db PATH");
+        return Err(ExitCode::from(EXIT_USAGE));
+    };
+    if !db.exists() {
+        return Err(db_error(&crate::store::OpenError::Missing {
+            path: db.clone(),
+        }));
+    }
+    match Store::open(db, Access::ReadWrite) {
         Ok(s) => Ok((db.clone(), s)),
         Err(e) => Err(db_error(&e)),
     }

@@ -52,8 +52,8 @@ pub struct Config {
 }
 
 /// `[selling]`: whether the scale counts as legal-for-trade, the container tares Comptoir may
-/// subtract when it does not, who may type a weight when the scale is broken, and whether every
-/// receipt is printed.
+/// subtract when it does not, who may type a weight when the scale is broken, whether every
+/// receipt is printed, and which refunds need whose approval.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SellingSection {
@@ -70,6 +70,12 @@ pub struct SellingSection {
     /// receipts on request only, except tickets printed by weighing instruments: set this only
     /// where that exemption applies.
     pub print_every_receipt: bool,
+    /// A refund above this amount (cents, what goes back to the customer) needs the PIN of
+    /// someone in `refund_approval_roles`; so does refunding a sale of an earlier cash session
+    /// whatever its amount. Cancelling the sale just made needs nobody's.
+    pub refund_without_approval_cents: i64,
+    /// Roles whose PIN approves such a refund: `seller`, `garden_lead`, `admin` (at least one).
+    pub refund_approval_roles: Vec<String>,
 }
 
 impl Default for SellingSection {
@@ -79,9 +85,14 @@ impl Default for SellingSection {
             container_tares_g: Vec::new(),
             manual_weight_roles: Vec::new(),
             print_every_receipt: false,
+            refund_without_approval_cents: DEFAULT_REFUND_WITHOUT_APPROVAL_CENTS,
+            refund_approval_roles: vec!["garden_lead".into(), "admin".into()],
         }
     }
 }
+
+/// `[selling] refund_without_approval_cents` by default: 20 €.
+pub const DEFAULT_REFUND_WITHOUT_APPROVAL_CENTS: i64 = 2000;
 
 /// Most container presets on the weighing screen.
 pub const MAX_CONTAINER_TARES: usize = 4;
@@ -390,6 +401,28 @@ impl Config {
                 format!("unknown role {bad:?}; one of seller, garden_lead, admin"),
             ));
         }
+        if sel.refund_without_approval_cents < 0 {
+            return Err(fail(
+                "selling.refund_without_approval_cents",
+                "an amount in cents, 0 or more (0: every refund needs approval)".into(),
+            ));
+        }
+        if sel.refund_approval_roles.is_empty() {
+            return Err(fail(
+                "selling.refund_approval_roles",
+                "at least one role: seller, garden_lead, admin".into(),
+            ));
+        }
+        if let Some(bad) = sel
+            .refund_approval_roles
+            .iter()
+            .find(|r| !["seller", "garden_lead", "admin"].contains(&r.as_str()))
+        {
+            return Err(fail(
+                "selling.refund_approval_roles",
+                format!("unknown role {bad:?}; one of seller, garden_lead, admin"),
+            ));
+        }
         let tares = &self.garden.crate_tares_g;
         if tares.is_empty() || tares.len() > MAX_CRATE_TARES {
             return Err(fail(
@@ -561,6 +594,23 @@ mod tests {
         let e = parse("[selling]\nmanual_weight_roles = [\"boss\"]\n").unwrap_err();
         assert_eq!(e.key, "selling.manual_weight_roles");
         assert!(e.message.contains("boss"));
+        assert_eq!(c.selling.refund_without_approval_cents, 2000);
+        assert_eq!(c.selling.refund_approval_roles, ["garden_lead", "admin"]);
+        let c = parse(
+            "[selling]\nrefund_without_approval_cents = 0\nrefund_approval_roles = [\"admin\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.selling.refund_without_approval_cents, 0);
+        assert_eq!(c.selling.refund_approval_roles, ["admin"]);
+        let e = parse("[selling]\nrefund_without_approval_cents = -1\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (2, "selling.refund_without_approval_cents")
+        );
+        let e = parse("[selling]\nrefund_approval_roles = []\n").unwrap_err();
+        assert_eq!(e.key, "selling.refund_approval_roles");
+        let e = parse("[selling]\nrefund_approval_roles = [\"treasurer\"]\n").unwrap_err();
+        assert_eq!(e.key, "selling.refund_approval_roles");
         let e = parse("[selling]\nprint_all = true\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
     }

@@ -222,6 +222,39 @@ const BUILDINGS: &[&str] = &[
 
 const LANGUAGES: &[&str] = &["fr", "fr", "fr", "ar", "tr", "en"];
 
+/// The `meta` key keeping the seed of demo data, so that the demo's cards can be made again.
+const DEMO_SEED_KEY: &str = "demo_seed";
+
+/// The token of the card the demo seed gives resident `resident_id`: the database keeps only
+/// its hash, so the demo (its simulated scanner) and the tests make it again from the seed.
+pub fn card_token(seed: u64, resident_id: i64) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"comptoir demo card");
+    h.update(seed.to_le_bytes());
+    h.update(resident_id.to_le_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    people::token_text(&bytes)
+}
+
+/// The token of resident `resident_id`'s card as the demo seed made it, when the database
+/// holds demo data and that card is still valid (not reissued, revoked or anonymised).
+pub fn seeded_card_token(
+    conn: &rusqlite::Connection,
+    resident_id: i64,
+) -> rusqlite::Result<Option<String>> {
+    let Some(seed) = crate::store::meta::get(conn, DEMO_SEED_KEY)? else {
+        return Ok(None);
+    };
+    let Ok(seed) = seed.parse::<u64>() else {
+        return Ok(None);
+    };
+    let token = card_token(seed, resident_id);
+    Ok((people::resident_by_token(conn, &token)? == Some(resident_id)).then_some(token))
+}
+
 /// Fills an empty database with the demo garden.
 pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
     if store.holds_data()? {
@@ -296,9 +329,12 @@ pub fn seed(store: &mut Store, options: &SeedOptions) -> Result<(), SeedError> {
             },
             &when,
         )?;
-        let token: [u8; 16] = rng.gen();
-        people::issue_card(&tx, id, &people::token_text(&token), &when)?;
+        // The draw that made the token when tokens were stored stays, so that the residents
+        // seeded after it are the same as before.
+        let _: [u8; 16] = rng.gen();
+        people::issue_card(&tx, id, &card_token(options.seed, id), &when)?;
     }
+    crate::store::meta::set(&tx, DEMO_SEED_KEY, &options.seed.to_string())?;
     tx.commit()?;
     seed_sales(store, options)?;
     crate::store::compost::seed_demo(

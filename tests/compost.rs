@@ -103,6 +103,15 @@ fn a_card_png_decodes_to_a_token_the_database_knows() {
         .find(|r| r.nickname.is_some())
         .unwrap()
         .id;
+    // The card the resident holds (the demo seed's): it works before `comptoir card`.
+    let old_card = comptoir::demo::seeded_card_token(store.conn(), id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::lookup_card(store.conn(), &old_card).unwrap(),
+        CardLookup::Valid(id)
+    );
+    let cards_before = store::card_count(store.conn(), id).unwrap();
     drop(store);
     let out = db.parent().unwrap().join("card.png");
     let o = comptoir(&[
@@ -131,6 +140,21 @@ fn a_card_png_decodes_to_a_token_the_database_knows() {
     assert_eq!(
         store::lookup_card(store.conn(), &payload.token_hex()).unwrap(),
         CardLookup::Valid(id)
+    );
+    // Only the token's hash is kept, so the PNG is a new card: the old one stops working, and
+    // both are in the resident's history.
+    assert_eq!(
+        store::lookup_card(store.conn(), &old_card).unwrap(),
+        CardLookup::Revoked
+    );
+    assert_eq!(
+        store::card_count(store.conn(), id).unwrap(),
+        cards_before + 1
+    );
+    let events = store::resident_event_kinds(store.conn(), id).unwrap();
+    assert_eq!(
+        events[events.len() - 2..],
+        ["card_revoked".to_string(), "card_issued".to_string()]
     );
     // No personal data in the code.
     let r = store::resident(store.conn(), id).unwrap().unwrap();
@@ -391,7 +415,7 @@ fn an_anonymised_resident_leaves_every_total_unchanged() {
         (None, None, None)
     );
     assert!(r.anonymised_utc.is_some());
-    assert_eq!(store::current_token(store.conn(), id).unwrap(), None);
+    assert!(!store::has_valid_card(store.conn(), id).unwrap());
     assert_eq!(store::grand_totals(store.conn()).unwrap(), before);
     assert_eq!(store::balance(store.conn(), id).unwrap(), balance);
     assert_eq!(
@@ -431,6 +455,128 @@ fn an_anonymised_resident_leaves_every_total_unchanged() {
     );
     let o = comptoir(&["resident", "export", "99999", "--db", db.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+/// The SQL of schema 11's `cards` row for a resident registered with a plain token.
+fn old_schema_db_with_a_card(path: &std::path::Path, token: &str) -> i64 {
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    comptoir::store::migrations::migrate_to(&mut conn, 11).unwrap();
+    comptoir::store::meta::ensure_kiosk_id(&conn).unwrap();
+    conn.execute(
+        "INSERT INTO residents (nickname, language, created_utc) VALUES ('Mimi', 'fr', '2026-01-05T09:00:00Z')",
+        [],
+    )
+    .unwrap();
+    let id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO cards (resident_id, token, issued_utc) VALUES (?1, ?2, '2026-01-05T09:00:00Z')",
+        rusqlite::params![id, token],
+    )
+    .unwrap();
+    id
+}
+
+#[test]
+fn cards_issued_before_tokens_were_hashed_keep_working_and_the_file_holds_no_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    let token = people::new_token();
+    let id = old_schema_db_with_a_card(&db, &token);
+    let bytes = std::fs::read(&db).unwrap();
+    assert!(
+        bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the old schema keeps the token itself"
+    );
+    // Opening migrates: the same card is still the resident's, found by its hash.
+    let store = Store::open(&db, Access::ReadWrite).unwrap();
+    assert_eq!(
+        store::lookup_card(store.conn(), &token).unwrap(),
+        CardLookup::Valid(id)
+    );
+    assert_eq!(
+        people::resident_by_token(store.conn(), &token).unwrap(),
+        Some(id)
+    );
+    let stored: String = store
+        .conn()
+        .query_row("SELECT token_sha256 FROM cards", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, people::token_hash(&token));
+    assert_ne!(stored, token);
+    // The scanner reads the card as before.
+    let mut k = Kiosk::new(store, Config::default(), RunMode::Demo, clock());
+    k.screen = AppScreen::CompostIdle;
+    scan(&mut k, &token);
+    assert_eq!(k.screen, AppScreen::CompostWeigh);
+    drop(k);
+    // Nothing of the token is left in the files: the migration overwrites what it replaces.
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+}
+
+#[test]
+fn printing_a_card_again_makes_a_new_one_the_card_just_made_prints_as_it_is() {
+    use comptoir::app::residents::{self, Registration};
+    let (mut k, _id, _token) = kiosk_with_resident();
+    let seller = people::active_staff(k.store.conn()).unwrap().remove(0);
+    k.session.assume(seller);
+    let printer = crate::common::text_printer();
+    let form = Registration {
+        nickname: "Lou".into(),
+        language: "fr".into(),
+        household_size: Some(2),
+        ..Registration::default()
+    };
+    let card = residents::register(&mut k, &form).unwrap();
+    let id = card.resident_id;
+    assert_eq!(
+        store::lookup_card(k.store.conn(), &card.token).unwrap(),
+        CardLookup::Valid(id)
+    );
+    // Printed right after the registration: the same card, nothing new issued.
+    residents::print_card(&mut k, &printer, id, Some(card.clone())).unwrap();
+    assert_eq!(store::card_count(k.store.conn(), id).unwrap(), 1);
+    let jobs = |k: &Kiosk| -> Vec<Vec<u8>> {
+        let mut st = k
+            .store
+            .conn()
+            .prepare("SELECT data FROM print_queue ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(jobs(&k).len(), 1);
+    // Printed again later (the token cannot be read back): a new card, the old one refused.
+    residents::print_card(&mut k, &printer, id, None).unwrap();
+    assert_eq!(store::card_count(k.store.conn(), id).unwrap(), 2);
+    assert_eq!(
+        store::lookup_card(k.store.conn(), &card.token).unwrap(),
+        CardLookup::Revoked
+    );
+    assert_eq!(jobs(&k).len(), 2);
+    let events = store::resident_event_kinds(k.store.conn(), id).unwrap();
+    assert_eq!(
+        events,
+        ["registered", "card_issued", "card_revoked", "card_issued"]
+    );
+    // A stale "card just made" (another resident's, or revoked since) is not printed.
+    residents::print_card(&mut k, &printer, id, Some(card)).unwrap();
+    assert_eq!(store::card_count(k.store.conn(), id).unwrap(), 3);
+    // Nowhere in the database is a token of these cards, only hashes.
+    let tokens: i64 = k
+        .store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM cards WHERE length(token_sha256) <> 64",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tokens, 0);
 }
 
 #[test]
@@ -618,13 +764,15 @@ fn a_deposit_through_the_ui_with_the_scanner_and_the_scale() {
         .into_iter()
         .find(|r| r.nickname.is_some() && r.bucket_tare_g.is_some())
         .unwrap();
-    let token = store::current_token(store.conn(), resident.id)
+    let token = comptoir::demo::seeded_card_token(store.conn(), resident.id)
         .unwrap()
         .unwrap();
     let payload = CardPayload::from_token(people::token_bytes(&token).unwrap()).encode();
     let before = store::grand_totals(store.conn()).unwrap();
     let devices = Devices::start_demo(&db, &dir.path().join("receipts")).unwrap();
-    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock());
+    // The day after the seeded history: no date to confirm before deposits.
+    let day_after = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 14, 8, 42, 0).unwrap());
+    let mut kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, day_after);
     kiosk.language = "en".into();
     kiosk.screen = AppScreen::CompostIdle;
     let ui = Ui::with_devices(kiosk, devices).unwrap();
@@ -693,7 +841,7 @@ fn a_deposit_through_the_ui_with_the_scanner_and_the_scale() {
     // A revoked card.
     {
         let k = ui.kiosk.borrow();
-        store::revoke_card(k.store.conn(), resident.id, None, "2026-06-20T08:50:00Z").unwrap();
+        store::revoke_card(k.store.conn(), resident.id, None, "2026-06-14T08:50:00Z").unwrap();
     }
     assert!(ui.devices.borrow().demo_scan(&payload));
     wait_for(&ui, "the revoked card", show, |ui| {
@@ -725,7 +873,9 @@ fn a_wedge_scan_without_a_touch_goes_back_to_idle_after_a_minute() {
             .into_iter()
             .find(|r| r.language != "fr" && r.nickname.is_some() && r.anonymised_utc.is_none())
             .expect("a resident who does not speak French in the demo data");
-        let token = store::current_token(k.store.conn(), r.id).unwrap().unwrap();
+        let token = comptoir::demo::seeded_card_token(k.store.conn(), r.id)
+            .unwrap()
+            .unwrap();
         (
             CardPayload::from_token(people::token_bytes(&token).unwrap()).encode(),
             r.language,
@@ -1168,7 +1318,10 @@ fn the_compost_only_hours_switch_the_kiosk_when_idle() {
             .into_iter()
             .find(|r| r.anonymised_utc.is_none())
             .unwrap();
-        (r.id, store::current_token(c, r.id).unwrap().unwrap())
+        (
+            r.id,
+            comptoir::demo::seeded_card_token(c, r.id).unwrap().unwrap(),
+        )
     };
     let _ = resident;
     scan(&mut k, &token);

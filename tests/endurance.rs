@@ -128,7 +128,7 @@ fn a_market_day_keeps_memory_and_file_descriptors_flat() {
         .unwrap()
         .into_iter()
         .filter(|r| r.anonymised_utc.is_none())
-        .filter_map(|r| compost_store::current_token(store.conn(), r.id).unwrap())
+        .filter_map(|r| comptoir::demo::seeded_card_token(store.conn(), r.id).unwrap())
         .map(|t| {
             CardPayload::from_token(comptoir::store::people::token_bytes(&t).unwrap()).encode()
         })

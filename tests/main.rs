@@ -22,6 +22,7 @@ mod journal;
 #[cfg(debug_assertions)]
 mod kill;
 mod languages;
+mod pins;
 mod products;
 mod sales;
 mod selling_ui;

@@ -59,8 +59,49 @@ fn a_seller_browses_days_and_refunds_an_earlier_sale_with_a_second_tap() {
     assert_eq!(label(&ui, &format!("ticket-refund-{seq}")), "Confirmer");
     assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
 
-    // The second refunds: a new ticket referencing the sale.
+    // A sale of an earlier register session: the panel says the refund needs approval, and
+    // the second tap asks a garden lead's or an administrator's PIN (Amina is a seller).
+    let note = label(&ui, "refund-approval-note");
+    assert!(note.contains("session"), "{note:?}");
     tap(&ui, &format!("ticket-refund-{seq}"));
+    assert!(by_id(&ui, "approval-title").is_some());
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
+    let amina = crate::common::staff_id(&ui, "Amina");
+    let admin = crate::common::staff_id(&ui, "Admin");
+    assert!(
+        by_id(&ui, &format!("approver-{amina}")).is_none(),
+        "a seller does not approve"
+    );
+    // A wrong PIN: said in words, nothing refunded, a wrong PIN of the approver's.
+    tap(&ui, &format!("approver-{admin}"));
+    type_digits(&ui, "9999");
+    tap(&ui, "key-ok");
+    assert_eq!(
+        label(&ui, "approval-message"),
+        "Code faux : rien n'a été remboursé. Encore 4 essais."
+    );
+    assert_eq!(count(&ui, "SELECT count(*) FROM journal"), journal_before);
+    assert_eq!(
+        count(
+            &ui,
+            &format!("SELECT count(*) FROM sales WHERE refund_of = {seq}")
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &ui,
+            &format!(
+                "SELECT count(*) FROM staff_events WHERE staff_id = {admin} \
+                 AND kind = 'pin_failed' AND screen = 'sell.tickets'"
+            )
+        ),
+        1
+    );
+    // The right PIN: a new ticket referencing the sale, with its approver.
+    type_digits(&ui, "1234");
+    tap(&ui, "key-ok");
+    assert!(by_id(&ui, "approval-title").is_none());
     let refund: (i64, i64) = ui
         .kiosk
         .borrow()
@@ -73,6 +114,29 @@ fn a_seller_browses_days_and_refunds_an_earlier_sale_with_a_second_tap() {
         )
         .unwrap();
     assert!(refund.1 < 0);
+    assert_eq!(
+        count(
+            &ui,
+            &format!("SELECT approved_by FROM sales WHERE seq = {}", refund.0)
+        ),
+        admin
+    );
+    let payload: String = ui
+        .kiosk
+        .borrow()
+        .store
+        .conn()
+        .query_row(
+            "SELECT payload FROM journal WHERE seq = ?1",
+            [refund.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        payload.contains(&format!("\"approved_by\":{admin}")),
+        "{payload}"
+    );
+    assert!(journal::verify(ui.kiosk.borrow().store.conn()).is_ok());
     assert_eq!(
         label(&ui, "tickets-message").replace('\u{a0}', " "),
         format!("Remboursement enregistré, ticket {}. À rendre :", refund.0)

@@ -394,7 +394,14 @@ impl Served for ServedPrinter {
         Vec::new()
     }
     fn input(&mut self, bytes: &[u8], now: Instant) -> Vec<u8> {
-        self.last_input = now;
+        // Status queries (DLE EOT n) are not print data: a kiosk polling the status every
+        // second must not keep a job (a lone drawer kick) from ending after the silence.
+        let only_status = bytes
+            .chunks(3)
+            .all(|c| c.len() == 3 && c[0] == 0x10 && c[1] == 0x04);
+        if !only_status {
+            self.last_input = now;
+        }
         let mut answer = Vec::new();
         for e in self.decoder.push(bytes) {
             match e {

@@ -42,6 +42,11 @@ impl Lockdown {
         self.locked
     }
 
+    /// Screenshots: the kiosk held at the composter, as if a resident had opened it.
+    pub fn hold_for_screenshot(&mut self) {
+        self.locked = true;
+    }
+
     /// The language the kiosk started in: resident screens come back to it when idle.
     pub fn remember_language(&mut self, code: &str) {
         self.home_language = code.to_string();

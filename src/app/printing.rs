@@ -97,19 +97,23 @@ pub fn queue_test_receipt(
     Ok(())
 }
 
-/// The QR text of a valid card of the database, for the demo scanner.
+/// The QR text of a valid card of the demo data, for the demo scanner (the database keeps only
+/// the cards' hashes; the demo seed's tokens are made again from its seed).
 pub fn some_card_payload(kiosk: &Kiosk) -> Option<String> {
-    let token: String = kiosk
-        .store
-        .conn()
-        .query_row(
-            "SELECT token FROM cards WHERE revoked_utc IS NULL ORDER BY id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+    let conn = kiosk.store.conn();
+    let mut stmt = conn
+        .prepare("SELECT resident_id FROM cards WHERE revoked_utc IS NULL ORDER BY id")
         .ok()?;
-    let bytes = crate::store::people::token_bytes(&token)?;
-    Some(CardPayload::from_token(bytes).encode())
+    let ids: Vec<i64> = stmt
+        .query_map([], |r| r.get(0))
+        .ok()?
+        .filter_map(Result::ok)
+        .collect();
+    ids.into_iter().find_map(|id| {
+        let token = crate::demo::seeded_card_token(conn, id).ok()??;
+        let bytes = crate::store::people::token_bytes(&token)?;
+        Some(CardPayload::from_token(bytes).encode())
+    })
 }
 
 /// Queues the receipt of the sale recorded at journal `seq` (the customer asked for it). The

@@ -262,6 +262,7 @@ mod tests {
             cash_session: None,
             training: false,
             refund_of: None,
+            approved_by: None,
             lines: vec![
                 StoredLine {
                     line_no: 1,

@@ -3,7 +3,10 @@
 //! `comptoir card` and as a print job for the receipt printer.
 //!
 //! The QR code holds only the card payload (`CPT…`, a version, the 128-bit random token and a
-//! check code): no personal data. A reissued card revokes the old one; the history stays.
+//! check code): no personal data. The database keeps only the token's SHA-256, so a copy of it
+//! prints no card: printing a card therefore makes a new one (a new token, journaled as
+//! `card_issued`) and the old card stops working, unless it is the card just made on the
+//! screen. A reissued card revokes the old one; the history stays.
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use comptoir_hardware::cards::CardPayload;
@@ -44,6 +47,8 @@ pub enum ResidentError {
     BadLanguage,
     #[error("no printer")]
     NoPrinter,
+    #[error("{0}")]
+    File(String),
     #[error("database: {0}")]
     Store(String),
 }
@@ -61,6 +66,7 @@ impl ResidentError {
             ResidentError::BadBucket => "bad_bucket",
             ResidentError::BadLanguage => "bad_language",
             ResidentError::NoPrinter => "no_printer",
+            ResidentError::File(_) => "file",
             ResidentError::Store(_) => "store",
         }
     }
@@ -141,9 +147,34 @@ impl Registration {
     }
 }
 
+/// A card just made: the only moment its token is known (the database keeps its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCard {
+    pub resident_id: i64,
+    pub token: String,
+}
+
+/// Makes a new card for the resident inside `tx`: the valid one is revoked (`card_revoked`),
+/// the new one issued (`card_issued`, by `actor`, `None` for the command line).
+fn new_card(
+    tx: &rusqlite::Connection,
+    id: i64,
+    actor: Option<i64>,
+    now: &str,
+) -> Result<NewCard, ResidentError> {
+    let token = people::new_token();
+    store::revoke_card(tx, id, actor, now)?;
+    people::issue_card(tx, id, &token, now)?;
+    store::record_resident_event(tx, id, ResidentEvent::CardIssued, actor, now)?;
+    Ok(NewCard {
+        resident_id: id,
+        token,
+    })
+}
+
 /// Registers a resident (consent given today) and issues their first card. Returns the
-/// internal resident number.
-pub fn register(kiosk: &mut Kiosk, r: &Registration) -> Result<i64, ResidentError> {
+/// internal resident number and the card (to print now).
+pub fn register(kiosk: &mut Kiosk, r: &Registration) -> Result<NewCard, ResidentError> {
     let actor = kiosk.session.require(Action::RegisterResident)?.id;
     let (nickname, building) = r.checked()?;
     let now = kiosk.clock.now();
@@ -171,10 +202,9 @@ pub fn register(kiosk: &mut Kiosk, r: &Registration) -> Result<i64, ResidentErro
             rusqlite::params![id, r.bucket_tare_g],
         )?;
     }
-    people::issue_card(&tx, id, &people::new_token(), &now_text)?;
-    store::record_resident_event(&tx, id, ResidentEvent::CardIssued, Some(actor), &now_text)?;
+    let card = new_card(&tx, id, Some(actor), &now_text)?;
     tx.commit()?;
-    Ok(id)
+    Ok(card)
 }
 
 /// Changes a registered resident's nickname, building, household size, language or bucket
@@ -203,8 +233,9 @@ pub fn update(kiosk: &mut Kiosk, id: i64, r: &Registration) -> Result<bool, Resi
     Ok(changed)
 }
 
-/// A lost card: the old one is revoked (refused from now on), a new one issued.
-pub fn reissue(kiosk: &mut Kiosk, id: i64) -> Result<(), ResidentError> {
+/// A lost card: the old one is revoked (refused from now on), a new one issued. Returns the
+/// new card (to print now).
+pub fn reissue(kiosk: &mut Kiosk, id: i64) -> Result<NewCard, ResidentError> {
     let actor = kiosk.session.require(Action::IssueCard)?.id;
     let r = store::resident(kiosk.store.conn(), id)?.ok_or(ResidentError::Unknown)?;
     if r.anonymised_utc.is_some() {
@@ -212,11 +243,9 @@ pub fn reissue(kiosk: &mut Kiosk, id: i64) -> Result<(), ResidentError> {
     }
     let now = utc_text(kiosk.clock.now());
     let tx = kiosk.store.write()?;
-    store::revoke_card(&tx, id, Some(actor), &now)?;
-    people::issue_card(&tx, id, &people::new_token(), &now)?;
-    store::record_resident_event(&tx, id, ResidentEvent::CardIssued, Some(actor), &now)?;
+    let card = new_card(&tx, id, Some(actor), &now)?;
     tx.commit()?;
-    Ok(())
+    Ok(card)
 }
 
 /// Revokes the resident's card (lost, stolen); the history is kept.
@@ -242,22 +271,22 @@ pub fn anonymise(kiosk: &mut Kiosk, id: i64) -> Result<(), ResidentError> {
     Ok(())
 }
 
-/// The card payload of a stored token.
-fn payload_of(token: &str) -> Option<CardPayload> {
-    people::token_bytes(token).map(CardPayload::from_token)
-}
-
-/// The resident and the payload of their valid card.
+/// The resident and the payload of `card`, which must be their valid card.
 fn card_of(
     conn: &rusqlite::Connection,
-    id: i64,
+    card: &NewCard,
 ) -> Result<(store::Resident, CardPayload, i64), ResidentError> {
+    let id = card.resident_id;
     let r = store::resident(conn, id)?.ok_or(ResidentError::Unknown)?;
     if r.anonymised_utc.is_some() {
         return Err(ResidentError::Anonymised);
     }
-    let token = store::current_token(conn, id)?.ok_or(ResidentError::NoCard)?;
-    let payload = payload_of(&token).ok_or(ResidentError::NoCard)?;
+    if people::resident_by_token(conn, &card.token)? != Some(id) {
+        return Err(ResidentError::NoCard);
+    }
+    let payload = people::token_bytes(&card.token)
+        .map(CardPayload::from_token)
+        .ok_or(ResidentError::NoCard)?;
     let n = store::card_count(conn, id)?;
     Ok((r, payload, n))
 }
@@ -267,11 +296,11 @@ fn card_of(
 pub fn card_png(
     conn: &rusqlite::Connection,
     config: &Config,
-    id: i64,
+    card: &NewCard,
 ) -> Result<Vec<u8>, ResidentError> {
     use comptoir_hardware::printer::raster::qr_bitmap;
     use comptoir_hardware::printer::{Paper, Renderer};
-    let (r, payload, n) = card_of(conn, id)?;
+    let (r, payload, n) = card_of(conn, card)?;
     let mut card = Bitmap::new(CARD_WIDTH, CARD_HEIGHT);
     // A frame to cut along.
     card.fill_rect(0, 0, CARD_WIDTH, 4);
@@ -390,9 +419,9 @@ fn pictogram_check() -> Bitmap {
 pub fn card_receipt(
     conn: &rusqlite::Connection,
     config: &Config,
-    id: i64,
+    card: &NewCard,
 ) -> Result<Receipt, ResidentError> {
-    let (r, payload, n) = card_of(conn, id)?;
+    let (r, payload, n) = card_of(conn, card)?;
     let mut doc = Receipt::new()
         .text(config.association.name.clone(), Style::center().bold())
         .text("Carte compost", Style::center().bold().double());
@@ -411,19 +440,32 @@ pub fn card_receipt(
 
 /// Queues the card on the receipt printer.
 pub fn print_card(
-    kiosk: &Kiosk,
+    kiosk: &mut Kiosk,
     section: &comptoir_hardware::config::PrinterSection,
     id: i64,
+    fresh: Option<NewCard>,
 ) -> Result<(), ResidentError> {
-    kiosk.session.require(Action::IssueCard)?;
-    let doc = card_receipt(kiosk.store.conn(), &kiosk.config, id)?;
+    let actor = kiosk.session.require(Action::IssueCard)?.id;
+    let r = store::resident(kiosk.store.conn(), id)?.ok_or(ResidentError::Unknown)?;
+    if r.anonymised_utc.is_some() {
+        return Err(ResidentError::Anonymised);
+    }
+    let now = utc_text(kiosk.clock.now());
+    let tx = kiosk.store.write()?;
+    // The card just made on the screen prints as it is; any other print makes a new card.
+    let card = match fresh {
+        Some(card)
+            if card.resident_id == id
+                && people::resident_by_token(&tx, &card.token)? == Some(id) =>
+        {
+            card
+        }
+        _ => new_card(&tx, id, Some(actor), &now)?,
+    };
+    let doc = card_receipt(&tx, &kiosk.config, &card)?;
     let bytes = crate::devices::printer::encode(section, &doc);
-    crate::store::print_queue::enqueue(
-        kiosk.store.conn(),
-        &format!("card {id}"),
-        &bytes,
-        &utc_text(kiosk.clock.now()),
-    )?;
+    crate::store::print_queue::enqueue(&tx, &format!("card {id}"), &bytes, &now)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -469,22 +511,36 @@ pub fn export_json(
 // Command line (`comptoir card`, `resident export`, `export deposits|impact`). Each returns
 // the exit code of DESIGN.md: 0 ok, 1 failed, 3 database.
 
-/// `comptoir card RESIDENT --db PATH --png FILE`.
-pub fn card_command(store: &Store, config: &Config, id: i64, png: &std::path::Path) -> u8 {
-    match card_png(store.conn(), config, id) {
-        Ok(bytes) => match std::fs::write(png, bytes) {
-            Ok(()) => {
-                println!("wrote card {id} {}", png.display());
-                0
-            }
-            Err(e) => {
-                eprintln!("comptoir: {}: {e}", png.display());
-                1
-            }
-        },
+/// `comptoir card RESIDENT --db PATH --png FILE`: makes the resident a new card (the old one
+/// stops working; journaled as `card_issued` by the kiosk itself) and writes it as a PNG. The
+/// PNG is written before the new card is committed, so a failed write changes nothing.
+pub fn card_command(store: &mut Store, config: &Config, id: i64, png: &std::path::Path) -> u8 {
+    let made = (|| -> Result<(), ResidentError> {
+        let r = store::resident(store.conn(), id)?.ok_or(ResidentError::Unknown)?;
+        if r.anonymised_utc.is_some() {
+            return Err(ResidentError::Anonymised);
+        }
+        let now = utc_text(Utc::now());
+        let tx = store.write()?;
+        let card = new_card(&tx, id, None, &now)?;
+        let bytes = card_png(&tx, config, &card)?;
+        std::fs::write(png, bytes)
+            .map_err(|e| ResidentError::File(format!("{}: {e}", png.display())))?;
+        tx.commit()?;
+        Ok(())
+    })();
+    match made {
+        Ok(()) => {
+            println!("wrote card {id} {}", png.display());
+            0
+        }
         Err(ResidentError::Store(e)) => {
             eprintln!("comptoir: {e}");
             3
+        }
+        Err(ResidentError::File(e)) => {
+            eprintln!("comptoir: {e}");
+            1
         }
         Err(e) => {
             eprintln!("comptoir: resident {id}: {e}");

@@ -885,15 +885,27 @@ pub fn refund_sale(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, SellError> {
 /// Refunds some lines of a recorded sale (`lines` empty: every line not refunded yet), as
 /// [`refund_sale`] does.
 pub fn refund_lines(kiosk: &mut Kiosk, seq: i64, lines: &[u32]) -> Result<Refunded, SellError> {
+    refund_lines_approved(kiosk, seq, lines, None)
+}
+
+/// [`refund_lines`], approved by staff member `approved_by` (checked by the caller: see
+/// `tickets::refund_lines_approved`), who is kept in the refund's entry.
+pub fn refund_lines_approved(
+    kiosk: &mut Kiosk,
+    seq: i64,
+    lines: &[u32],
+    approved_by: Option<i64>,
+) -> Result<Refunded, SellError> {
     let me = seller(kiosk)?;
     let (ctx, now) = ticket_context(kiosk, me)?;
     let tx = kiosk.store.write()?;
     let entry =
-        crate::store::sales::record_refund(&tx, seq, lines, &ctx, now).map_err(|e| match e {
-            crate::store::sales::SalesError::AlreadyRefunded { .. }
-            | crate::store::sales::SalesError::NothingToRefund(_) => SellError::AlreadyRefunded,
-            other => SellError::Store(other.to_string()),
-        })?;
+        crate::store::sales::record_refund_approved(&tx, seq, lines, &ctx, approved_by, now)
+            .map_err(|e| match e {
+                crate::store::sales::SalesError::AlreadyRefunded { .. }
+                | crate::store::sales::SalesError::NothingToRefund(_) => SellError::AlreadyRefunded,
+                other => SellError::Store(other.to_string()),
+            })?;
     // Credits paid go back to the resident's balance.
     if let Some((resident, _)) = crate::store::compost::credits_spent_on_sale(&tx, seq)? {
         let back = crate::store::sales::sale(&tx, entry.seq)

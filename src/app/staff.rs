@@ -1,4 +1,5 @@
-//! Staff management (admins only): add, rename, change role, retire, reactivate, reset a PIN.
+//! Staff management (admins only): add, rename, change role, retire, reactivate, reset a PIN,
+//! lift a PIN lock.
 //! Every change is recorded in `staff_events` with who made it. A retired person keeps their
 //! history; the last active admin can be neither retired nor demoted.
 
@@ -23,6 +24,8 @@ pub enum StaffError {
     LastAdmin,
     #[error("no such person")]
     Unknown,
+    #[error("this person is not locked")]
+    NotLocked,
     #[error("database: {0}")]
     Store(String),
 }
@@ -211,6 +214,34 @@ pub fn reset_pin(
         &tx,
         &utc_text(clock.now()),
         StaffEvent::PinReset,
+        Some(id),
+        Some(actor),
+        SCREEN,
+        "",
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Lifts a person's PIN lock: journaled as `lock_lifted` with who lifted it, and the next
+/// lock is the first (shortest) one again. Refused when the person is not locked.
+pub fn lift_lock(
+    session: &Session,
+    store: &mut Store,
+    clock: &Clock,
+    id: i64,
+) -> Result<(), StaffError> {
+    let actor = session.require(Action::ManageStaff)?.id;
+    existing(store, id)?;
+    let now = clock.now();
+    let tx = store.write()?;
+    if super::session::lock_minutes_left_in(&tx, id, now)?.is_none() {
+        return Err(StaffError::NotLocked);
+    }
+    people::record_event(
+        &tx,
+        &utc_text(now),
+        StaffEvent::LockLifted,
         Some(id),
         Some(actor),
         SCREEN,

@@ -1,13 +1,20 @@
 //! The register's tickets, day by day: a copy for a customer who asks for one afterwards
 //! (printed DUPLICATA, journaled before it prints) and the refund of an earlier sale (a new
 //! ticket with negative amounts that references it; the sale itself is never changed).
+//!
+//! Refunding a sale of an earlier cash session, or more than `[selling]
+//! refund_without_approval_cents` at once, needs the PIN of someone whose role is in `[selling]
+//! refund_approval_roles` (the seller's own when their role is). The approver is kept in the
+//! refund's entry (`approved_by`). A wrong PIN records nothing of the refund and counts as a
+//! wrong PIN of the approver, like one typed at the staff sign-in (it leads to their lock).
+//! Cancelling the sale just made (the sale screens) needs nobody's approval.
 
 use chrono::{Duration, TimeZone, Utc};
 use comptoir_hardware::config::PrinterSection;
 
 use super::roles::Action;
 use super::sell::{self, Refunded, SellError};
-use super::session::Denied;
+use super::session::{self, Denied, SignInError};
 use super::Kiosk;
 use crate::store::tickets::{self, Ticket};
 use crate::store::{print_queue, sales, utc_text};
@@ -30,6 +37,21 @@ pub enum TicketError {
     ClockBehind,
     #[error(transparent)]
     Sell(#[from] SellError),
+    /// This refund needs the PIN of someone in `[selling] refund_approval_roles`.
+    #[error("this refund needs approval")]
+    NeedsApproval(ApprovalReason),
+    /// The approver's role is not in `[selling] refund_approval_roles`, or they are retired.
+    #[error("this person cannot approve refunds")]
+    NotAnApprover,
+    /// The approver's PIN was wrong (recorded as their wrong PIN); tries left before the lock.
+    #[error("wrong PIN")]
+    WrongApproverPin { attempts_left: i64 },
+    /// The approver is locked after too many wrong PINs; minutes left.
+    #[error("the approver is locked")]
+    ApproverLocked { minutes: i64 },
+    /// Not 4 to 6 digits (not counted as a wrong PIN).
+    #[error("a PIN has 4 to 6 digits")]
+    BadPinLength,
     #[error("database: {0}")]
     Store(String),
 }
@@ -98,17 +120,137 @@ pub fn refund(kiosk: &mut Kiosk, seq: i64) -> Result<Refunded, TicketError> {
     refund_lines(kiosk, seq, &[])
 }
 
-/// Refunds some lines of an earlier sale (`lines` empty: all that are left), from this
-/// register's open cash session. A line already refunded is refused, nothing recorded.
-pub fn refund_lines(kiosk: &mut Kiosk, seq: i64, lines: &[u32]) -> Result<Refunded, TicketError> {
-    kiosk.session.require(Action::Sell)?;
-    let sale = sales::sale(kiosk.store.conn(), seq)
+/// Why a refund needs approval (both may hold; the earlier session is named first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalReason {
+    /// The sale belongs to an earlier cash session.
+    EarlierSession,
+    /// More than `[selling] refund_without_approval_cents` goes back.
+    Amount,
+}
+
+/// The PIN typed to approve a refund, and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub staff_id: i64,
+    pub pin: String,
+}
+
+/// Where a refund's approval is typed (the screen recorded with a wrong PIN).
+pub const APPROVAL_SCREEN: &str = "sell.tickets";
+
+/// The sale `seq` (not a refund), and what a refund of `lines` (empty: all that are left) would
+/// give back: `None` when none of those lines is left to refund.
+fn refund_amount(
+    kiosk: &Kiosk,
+    seq: i64,
+    lines: &[u32],
+) -> Result<(sales::StoredSale, Option<i64>), TicketError> {
+    let conn = kiosk.store.conn();
+    let sale = sales::sale(conn, seq)
         .map_err(|e| TicketError::Store(e.to_string()))?
         .ok_or(TicketError::Unknown)?;
     if sale.kind == sales::SaleKind::Refund {
         return Err(TicketError::Unknown);
     }
-    Ok(sell::refund_lines(kiosk, seq, lines)?)
+    let left: Vec<i64> = refundable_lines(kiosk, seq)?
+        .iter()
+        .filter(|l| !l.refunded && (lines.is_empty() || lines.contains(&l.line_no)))
+        .map(|l| l.net_cents)
+        .collect();
+    Ok((sale, (!left.is_empty()).then(|| left.iter().sum())))
+}
+
+/// Whether refunding `lines` of sale `seq` needs approval, and why.
+pub fn approval_needed(
+    kiosk: &Kiosk,
+    seq: i64,
+    lines: &[u32],
+) -> Result<Option<ApprovalReason>, TicketError> {
+    kiosk.session.require(Action::Sell)?;
+    let (sale, amount) = refund_amount(kiosk, seq, lines)?;
+    // Nothing left to refund: the refund itself says so, nobody needs to approve it.
+    let Some(amount) = amount else {
+        return Ok(None);
+    };
+    let current = crate::store::cash::current_session(kiosk.store.conn())
+        .map_err(|e| TicketError::Store(e.to_string()))?
+        .map(|s| s.id);
+    // A sale outside the open register session (an earlier one, or none) is not this
+    // seller's to refund alone.
+    if sale.cash_session.is_none() || sale.cash_session != current {
+        return Ok(Some(ApprovalReason::EarlierSession));
+    }
+    if amount > kiosk.config.selling.refund_without_approval_cents {
+        return Ok(Some(ApprovalReason::Amount));
+    }
+    Ok(None)
+}
+
+/// Active people whose role may approve a refund (`[selling] refund_approval_roles`), by name.
+pub fn approvers(kiosk: &Kiosk) -> Result<Vec<crate::store::people::Staff>, TicketError> {
+    let roles = &kiosk.config.selling.refund_approval_roles;
+    Ok(crate::store::people::active_staff(kiosk.store.conn())?
+        .into_iter()
+        .filter(|s| roles.iter().any(|r| r == s.role.as_str()))
+        .collect())
+}
+
+/// Checks an approval: the approver may approve, is not locked, and the PIN is theirs. A wrong
+/// PIN is recorded (and may lock the approver) and refused.
+fn check_approval(kiosk: &mut Kiosk, approval: &Approval) -> Result<(), TicketError> {
+    use crate::store::people;
+    if !session::pin_well_formed(&approval.pin) {
+        return Err(TicketError::BadPinLength);
+    }
+    let (staff, hash) = people::staff_by_id(kiosk.store.conn(), approval.staff_id)?
+        .ok_or(TicketError::NotAnApprover)?;
+    let roles = &kiosk.config.selling.refund_approval_roles;
+    if !staff.active || !roles.iter().any(|r| r == staff.role.as_str()) {
+        return Err(TicketError::NotAnApprover);
+    }
+    let now = kiosk.clock.now();
+    if let Some(minutes) = session::lock_minutes_left(&kiosk.store, staff.id, now)? {
+        return Err(TicketError::ApproverLocked { minutes });
+    }
+    if people::verify_pin(&approval.pin, &hash) {
+        return Ok(());
+    }
+    let refusal = session::record_failure(&kiosk.store, staff.id, &utc_text(now), APPROVAL_SCREEN)?;
+    Err(match refusal {
+        SignInError::Locked { minutes } => TicketError::ApproverLocked { minutes },
+        SignInError::WrongPin { attempts_left } => TicketError::WrongApproverPin { attempts_left },
+        _ => TicketError::Store("unexpected refusal".into()),
+    })
+}
+
+/// Refunds some lines of an earlier sale (`lines` empty: all that are left), from this
+/// register's open cash session. A line already refunded is refused, nothing recorded. A
+/// refund that needs approval is refused ([`TicketError::NeedsApproval`]): see
+/// [`refund_lines_approved`].
+pub fn refund_lines(kiosk: &mut Kiosk, seq: i64, lines: &[u32]) -> Result<Refunded, TicketError> {
+    refund_lines_approved(kiosk, seq, lines, None)
+}
+
+/// [`refund_lines`] with an approval, when it needs one: the approver's PIN is checked first
+/// and their staff id kept in the refund. An approval a refund does not need is not checked
+/// nor kept.
+pub fn refund_lines_approved(
+    kiosk: &mut Kiosk,
+    seq: i64,
+    lines: &[u32],
+    approval: Option<&Approval>,
+) -> Result<Refunded, TicketError> {
+    kiosk.session.require(Action::Sell)?;
+    let approved_by = match approval_needed(kiosk, seq, lines)? {
+        None => None,
+        Some(reason) => {
+            let approval = approval.ok_or(TicketError::NeedsApproval(reason))?;
+            check_approval(kiosk, approval)?;
+            Some(approval.staff_id)
+        }
+    };
+    Ok(sell::refund_lines_approved(kiosk, seq, lines, approved_by)?)
 }
 
 /// A line of a sale, as the refund panel shows it.

@@ -223,8 +223,10 @@ pub enum CardLookup {
 
 pub fn lookup_card(conn: &Connection, token: &str) -> rusqlite::Result<CardLookup> {
     let found: Option<(i64, Option<String>)> = conn
-        .prepare_cached("SELECT resident_id, revoked_utc FROM cards WHERE token = ?1")?
-        .query_row([token], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT resident_id, revoked_utc FROM cards WHERE token_sha256 = ?1")?
+        .query_row([super::people::token_hash(token)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     Ok(match found {
         Some((id, None)) => CardLookup::Valid(id),
@@ -233,14 +235,15 @@ pub fn lookup_card(conn: &Connection, token: &str) -> rusqlite::Result<CardLooku
     })
 }
 
-/// The token of the resident's valid card.
-pub fn current_token(conn: &Connection, resident_id: i64) -> rusqlite::Result<Option<String>> {
+/// Does the resident hold a valid (not revoked) card? Its token cannot be read back: only its
+/// hash is stored.
+pub fn has_valid_card(conn: &Connection, resident_id: i64) -> rusqlite::Result<bool> {
     conn.query_row(
-        "SELECT token FROM cards WHERE resident_id = ?1 AND revoked_utc IS NULL",
+        "SELECT count(*) FROM cards WHERE resident_id = ?1 AND revoked_utc IS NULL",
         [resident_id],
-        |r| r.get(0),
+        |r| r.get::<_, i64>(0),
     )
-    .optional()
+    .map(|n| n > 0)
 }
 
 /// How many cards a resident has had (the card number printed on the card).

@@ -532,7 +532,49 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE print_queue ADD COLUMN confirmed_utc TEXT;
     DELETE FROM print_queue WHERE label = 'drawer' AND printed_utc IS NULL;
     "#,
-    // 13: a hash chain per append-only ledger (see store::ledger): one row per ledger row,
+    // 13: a lost copy of the database prints no card: cards keep only SHA-256 of their token
+    // (lowercase hex of the token's text, see store::people::token_hash). The cards already
+    // issued keep working: a scanned token is looked up by its hash.
+    r#"
+    ALTER TABLE cards RENAME COLUMN token TO token_sha256;
+    UPDATE cards SET token_sha256 = comptoir_sha256_hex(token_sha256);
+    "#,
+    // 14: staff events gain `lock_lifted` (an admin lifted a PIN lock) and `pin_failed_resident`
+    // (a wrong PIN typed at the sign-in the composter's screens ask for: recorded, it locks
+    // nobody). SQLite cannot change a CHECK: the table is rebuilt, rows copied, its index and
+    // its two append-only triggers made again as they were.
+    r#"
+    DROP TRIGGER staff_events_no_update;
+    DROP TRIGGER staff_events_no_delete;
+    DROP INDEX staff_events_by_staff;
+    ALTER TABLE staff_events RENAME TO staff_events_old;
+    CREATE TABLE staff_events (
+        id       INTEGER PRIMARY KEY,
+        time_utc TEXT NOT NULL,
+        staff_id INTEGER REFERENCES staff(id),   -- whom it is about
+        actor_id INTEGER REFERENCES staff(id),   -- who did it (NULL: the kiosk itself)
+        kind     TEXT NOT NULL CHECK (kind IN ('signed_in', 'signed_out', 'timed_out', 'pin_failed',
+                   'locked', 'denied', 'created', 'renamed', 'role_changed', 'retired',
+                   'reactivated', 'pin_reset', 'lock_lifted', 'pin_failed_resident')),
+        screen   TEXT NOT NULL DEFAULT '',
+        detail   TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    INSERT INTO staff_events (id, time_utc, staff_id, actor_id, kind, screen, detail)
+        SELECT id, time_utc, staff_id, actor_id, kind, screen, detail FROM staff_events_old;
+    DROP TABLE staff_events_old;
+    CREATE INDEX staff_events_by_staff ON staff_events(staff_id, id);
+    CREATE TRIGGER staff_events_no_update BEFORE UPDATE ON staff_events
+        BEGIN SELECT RAISE(ABORT, 'staff_events is append-only'); END;
+    CREATE TRIGGER staff_events_no_delete BEFORE DELETE ON staff_events
+        BEGIN SELECT RAISE(ABORT, 'staff_events is append-only'); END;
+    "#,
+    // 15: a refund that needed approval (an earlier cash session's sale, or above the amount a
+    // seller refunds alone) keeps who approved it, as its journal entry does (`approved_by`).
+    r#"
+    ALTER TABLE sales ADD COLUMN approved_by INTEGER
+        CHECK (approved_by IS NULL OR kind = 'refund');
+    "#,
+    // 16: a hash chain per append-only ledger (see store::ledger): one row per ledger row,
     // added by the store in the row's own transaction. The rows that exist already are chained
     // once, in Rust, right after this migration (`ledger_chain_backfill` in meta, below).
     r#"
@@ -564,12 +606,27 @@ pub const MIGRATIONS: &[&str] = &[
 ];
 
 /// The meta key that asks [`migrate_to`] to chain the rows that existed before the ledger
-/// chains (migration 13), in the migration's own transaction.
+/// chains (migration 16), in the migration's own transaction.
 const BACKFILL_KEY: &str = "ledger_chain_backfill";
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
+}
+
+/// SQL functions the migrations use: `comptoir_sha256_hex(text)`, SHA-256 of the text's UTF-8
+/// bytes in lowercase hex (NULL stays NULL).
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "comptoir_sha256_hex",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map(|t| super::people::token_hash(&t)))
+        },
+    )
 }
 
 /// Brings the database to [`latest_version`]; does nothing when it is there already.
@@ -579,6 +636,17 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 
 /// Brings the database to `target` (tests build old schemas with it).
 pub fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
+    register_functions(conn)?;
+    // What a migration replaces (card tokens turned into their hashes) is overwritten on disk,
+    // not left in free space for a copy of the file to reveal.
+    let secure: i64 = conn.query_row("PRAGMA secure_delete", [], |r| r.get(0))?;
+    conn.pragma_update(None, "secure_delete", 1)?;
+    let done = migrate_in_transaction(conn, target);
+    conn.pragma_update(None, "secure_delete", secure)?;
+    done
+}
+
+fn migrate_in_transaction(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (index, sql) in MIGRATIONS

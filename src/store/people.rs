@@ -113,7 +113,15 @@ pub fn add_resident(conn: &Connection, r: &NewResident, now_utc: &str) -> rusqli
     Ok(conn.last_insert_rowid())
 }
 
-/// Issues a card with `token` to a resident, revoking the card they had.
+/// What `cards.token_sha256` keeps of a card token: SHA-256 of the token text, lowercase hex.
+/// The token itself is never stored, so a copy of the database prints no card.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Issues a card with `token` to a resident, revoking the card they had. Only the token's hash
+/// is stored: the caller keeps the token to print the card.
 pub fn issue_card(
     conn: &Connection,
     resident_id: i64,
@@ -125,8 +133,8 @@ pub fn issue_card(
         params![resident_id, now_utc],
     )?;
     conn.execute(
-        "INSERT INTO cards (resident_id, token, issued_utc) VALUES (?1, ?2, ?3)",
-        params![resident_id, token, now_utc],
+        "INSERT INTO cards (resident_id, token_sha256, issued_utc) VALUES (?1, ?2, ?3)",
+        params![resident_id, token_hash(token), now_utc],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -134,8 +142,8 @@ pub fn issue_card(
 /// The resident holding a valid (not revoked) card with this token.
 pub fn resident_by_token(conn: &Connection, token: &str) -> rusqlite::Result<Option<i64>> {
     conn.query_row(
-        "SELECT resident_id FROM cards WHERE token = ?1 AND revoked_utc IS NULL",
-        [token],
+        "SELECT resident_id FROM cards WHERE token_sha256 = ?1 AND revoked_utc IS NULL",
+        [token_hash(token)],
         |r| r.get(0),
     )
     .optional()
@@ -156,7 +164,7 @@ pub fn hash_pin_with_salt(pin: &str, salt: &[u8; 16]) -> String {
         .to_string()
 }
 
-/// A card token as stored: 128 random bits, lowercase hex.
+/// A card token as the card carries it: 128 random bits, lowercase hex.
 pub fn token_text(bytes: &[u8; 16]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -266,6 +274,11 @@ pub enum StaffEvent {
     Retired,
     Reactivated,
     PinReset,
+    /// An admin lifted a PIN lock (the escalation starts again).
+    LockLifted,
+    /// A wrong PIN typed at the sign-in the composter's screens ask for: recorded, it counts
+    /// toward no one's lock (a resident must not lock a seller out).
+    PinFailedResident,
 }
 
 impl StaffEvent {
@@ -283,6 +296,8 @@ impl StaffEvent {
             StaffEvent::Retired => "retired",
             StaffEvent::Reactivated => "reactivated",
             StaffEvent::PinReset => "pin_reset",
+            StaffEvent::LockLifted => "lock_lifted",
+            StaffEvent::PinFailedResident => "pin_failed_resident",
         }
     }
 }
@@ -305,27 +320,95 @@ pub fn record_event(
     super::ledger::chain_row(conn, &super::ledger::STAFF_EVENTS, conn.last_insert_rowid())
 }
 
-/// Failed PINs since the person's last sign-in, lock or PIN reset.
+/// Failed PINs at the staff-side sign-in since the person's last sign-in, lock, lifted lock
+/// or PIN reset.
 pub fn failures_since_reset(conn: &Connection, staff_id: i64) -> rusqlite::Result<i64> {
     conn.query_row(
         "SELECT count(*) FROM staff_events WHERE staff_id = ?1 AND kind = 'pin_failed' AND id > coalesce(
              (SELECT max(id) FROM staff_events WHERE staff_id = ?1
-                AND kind IN ('signed_in', 'locked', 'pin_reset')), 0)",
+                AND kind IN ('signed_in', 'locked', 'pin_reset', 'lock_lifted')), 0)",
         [staff_id],
         |r| r.get(0),
     )
 }
 
-/// When the person's last lock started, unless a PIN reset came after it.
-pub fn last_lock(conn: &Connection, staff_id: i64) -> rusqlite::Result<Option<String>> {
+/// The person's last lock, unless a PIN reset or an admin lifted it since: when it started,
+/// and how many locks there have been since their last sign-in, lifted lock or PIN reset (1
+/// for the first; the lock's length grows with it).
+pub fn last_lock(conn: &Connection, staff_id: i64) -> rusqlite::Result<Option<(String, i64)>> {
     conn.query_row(
-        "SELECT time_utc FROM staff_events WHERE staff_id = ?1 AND kind = 'locked'
-           AND id > coalesce((SELECT max(id) FROM staff_events WHERE staff_id = ?1 AND kind = 'pin_reset'), 0)
-         ORDER BY id DESC LIMIT 1",
+        "WITH reset AS (SELECT coalesce(max(id), 0) AS id FROM staff_events WHERE staff_id = ?1
+                          AND kind IN ('signed_in', 'pin_reset', 'lock_lifted')),
+              locks AS (SELECT id, time_utc FROM staff_events WHERE staff_id = ?1 AND kind = 'locked'
+                          AND id > (SELECT id FROM reset))
+         SELECT time_utc, (SELECT count(*) FROM locks) FROM locks ORDER BY id DESC LIMIT 1",
+        [staff_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// A wrong PIN as the admins' banner lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinFailure {
+    pub staff_id: i64,
+    pub name: String,
+    /// The screen it was typed on (`login`, `lockdown`, `tickets.refund`...).
+    pub screen: String,
+    /// Typed at the sign-in the composter's screens ask for.
+    pub resident_side: bool,
+    pub count: i64,
+    /// The last one.
+    pub last_utc: String,
+}
+
+/// Wrong PINs recorded after event `after_id` and at or after `since_utc`, grouped by person,
+/// screen and side, latest first.
+pub fn pin_failures_after(
+    conn: &Connection,
+    after_id: i64,
+    since_utc: &str,
+) -> rusqlite::Result<Vec<PinFailure>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.staff_id, s.name, e.screen, e.kind = 'pin_failed_resident', count(*), max(e.time_utc)
+           FROM staff_events e JOIN staff s ON s.id = e.staff_id
+          WHERE e.kind IN ('pin_failed', 'pin_failed_resident') AND e.id > ?1 AND e.time_utc >= ?2
+          GROUP BY e.staff_id, e.screen, e.kind
+          ORDER BY max(e.time_utc) DESC, e.staff_id",
+    )?;
+    let rows = stmt.query_map(params![after_id, since_utc], |r| {
+        Ok(PinFailure {
+            staff_id: r.get(0)?,
+            name: r.get(1)?,
+            screen: r.get(2)?,
+            resident_side: r.get(3)?,
+            count: r.get(4)?,
+            last_utc: r.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The id of the person's sign-in before their last one (0: none): the admins' banner lists
+/// the wrong PINs since then.
+pub fn previous_sign_in(conn: &Connection, staff_id: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce((SELECT id FROM staff_events WHERE staff_id = ?1 AND kind = 'signed_in'
+                           ORDER BY id DESC LIMIT 1 OFFSET 1), 0)",
         [staff_id],
         |r| r.get(0),
     )
-    .optional()
+}
+
+/// The times of the wrong PINs typed from the resident screens at or after `since_utc`,
+/// oldest first (anyone's).
+pub fn resident_failure_times(conn: &Connection, since_utc: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT time_utc FROM staff_events WHERE kind = 'pin_failed_resident' AND time_utc >= ?1
+          ORDER BY time_utc, id",
+    )?;
+    let rows = stmt.query_map([since_utc], |r| r.get(0))?;
+    rows.collect()
 }
 
 /// The kinds of a person's events, oldest first (tests and audits).
@@ -335,7 +418,7 @@ pub fn event_kinds(conn: &Connection, staff_id: i64) -> rusqlite::Result<Vec<Str
     rows.collect()
 }
 
-/// The 16 bytes of a stored token (see [`token_text`]); `None` when it is not one.
+/// The 16 bytes of a token (see [`token_text`]); `None` when it is not one.
 pub fn token_bytes(text: &str) -> Option<[u8; 16]> {
     if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;

@@ -21,6 +21,10 @@
 //! cash_session                  the cash session id, or null
 //! training                      true in training mode: never counted in real totals
 //! refund_of                     a refund: the seq of the sale it refunds; a sale: null
+//! approved_by                   only in a refund that needed approval (an earlier cash
+//!                               session's sale, or above the amount a seller refunds alone):
+//!                               the staff id of who approved it with their PIN; absent
+//!                               otherwise (and in every entry written before approvals)
 //! lines: [{
 //!   line                        the line's number in the cart (a refund: the sale's line)
 //!   product_id                  null for a "divers" line without a catalogue product
@@ -217,6 +221,8 @@ pub struct StoredSale {
     pub cash_session: Option<i64>,
     pub training: bool,
     pub refund_of: Option<i64>,
+    /// A refund that needed approval: who approved it (their PIN was typed).
+    pub approved_by: Option<i64>,
     pub lines: Vec<StoredLine>,
     pub cart_discount: Option<Discount>,
     pub gross_cents: Cents,
@@ -381,6 +387,11 @@ impl StoredSale {
             cash_session: p.opt_int("cash_session")?,
             training: p.bool("training")?,
             refund_of: p.opt_int("refund_of")?,
+            approved_by: if p.map.contains_key("approved_by") {
+                p.opt_int("approved_by")?
+            } else {
+                None
+            },
             lines,
             cart_discount: p.discount("cart_discount")?,
             gross_cents: p.int("gross_cents")?,
@@ -462,6 +473,10 @@ pub fn payload_body(s: &StoredSale) -> Map<String, Value> {
     b.insert("cash_session".into(), opt(s.cash_session));
     b.insert("training".into(), s.training.into());
     b.insert("refund_of".into(), opt(s.refund_of));
+    // Only where there is one: entries written before approvals stay as they were.
+    if let Some(by) = s.approved_by {
+        b.insert("approved_by".into(), by.into());
+    }
     b.insert(
         "lines".into(),
         Value::Array(s.lines.iter().map(line_json).collect()),
@@ -686,8 +701,8 @@ fn insert_rows(conn: &Connection, s: &StoredSale) -> Result<(), SalesError> {
     conn.prepare_cached(
         "INSERT INTO sales (kiosk_id, seq, kind, time_utc, cashier_id, cashier_name,
              cash_session_id, total_cents, paid_cents, change_cents, cart_discount_kind,
-             cart_discount_value, cart_discount_by, training, refund_of)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             cart_discount_value, cart_discount_by, training, refund_of, approved_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         s.kiosk_id,
@@ -705,6 +720,7 @@ fn insert_rows(conn: &Connection, s: &StoredSale) -> Result<(), SalesError> {
         db,
         s.training,
         s.refund_of,
+        s.approved_by,
     ])?;
     let mut line_stmt = conn.prepare_cached(
         "INSERT INTO sale_lines (kiosk_id, seq, line_no, product_id, label, kind, grams, qty,
@@ -792,6 +808,7 @@ pub fn record_sale(
         cash_session: ctx.cash_session,
         training: ctx.training,
         refund_of: None,
+        approved_by: None,
         lines,
         cart_discount: sale.cart_discount,
         gross_cents: sale.totals.gross,
@@ -824,13 +841,26 @@ pub fn refunds_of(conn: &Connection, seq: i64) -> Result<Vec<StoredSale>, SalesE
 
 /// Refunds lines of sale `original_seq` (every line not refunded yet when `line_ids` is
 /// empty): a new entry of kind `refund` with negative amounts referencing the sale
-/// (`refund_of`), and its rows, inside the caller's transaction. How the money goes back:
+/// (`refund_of`), and its rows, inside the caller's transaction (see [`record_refund_approved`]
+/// for a refund that needed approval). How the money goes back:
 /// module documentation.
 pub fn record_refund(
     conn: &Connection,
     original_seq: i64,
     line_ids: &[LineId],
     ctx: &SaleContext,
+    now: DateTime<Utc>,
+) -> Result<Entry, SalesError> {
+    record_refund_approved(conn, original_seq, line_ids, ctx, None, now)
+}
+
+/// [`record_refund`], approved by staff member `approved_by` (kept in the entry and the row).
+pub fn record_refund_approved(
+    conn: &Connection,
+    original_seq: i64,
+    line_ids: &[LineId],
+    ctx: &SaleContext,
+    approved_by: Option<StaffId>,
     now: DateTime<Utc>,
 ) -> Result<Entry, SalesError> {
     let original = sale(conn, original_seq)?.ok_or(SalesError::UnknownSale(original_seq))?;
@@ -942,6 +972,7 @@ pub fn record_refund(
         cash_session: ctx.cash_session,
         training: ctx.training,
         refund_of: Some(original_seq),
+        approved_by,
         lines,
         cart_discount: original.cart_discount,
         gross_cents: totals.gross,
@@ -1020,7 +1051,7 @@ pub fn sale(conn: &Connection, seq: i64) -> Result<Option<StoredSale>, SalesErro
 
 const HEAD_COLUMNS: &str = "seq, kind, time_utc, cashier_id, cashier_name, cash_session_id,
     total_cents, paid_cents, change_cents, cart_discount_kind, cart_discount_value,
-    cart_discount_by, training, refund_of";
+    cart_discount_by, training, refund_of, approved_by";
 
 /// A `sales` row.
 struct Head {
@@ -1035,6 +1066,7 @@ struct Head {
     discount: (Option<String>, Option<i64>, Option<i64>),
     training: bool,
     refund_of: Option<i64>,
+    approved_by: Option<i64>,
 }
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Head)> {
@@ -1052,6 +1084,7 @@ fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Head)> {
             discount: (r.get(9)?, r.get(10)?, r.get(11)?),
             training: r.get(12)?,
             refund_of: r.get(13)?,
+            approved_by: r.get(14)?,
         },
     ))
 }
@@ -1130,6 +1163,7 @@ fn assemble(
         cash_session: head.cash_session,
         training: head.training,
         refund_of: head.refund_of,
+        approved_by: head.approved_by,
         gross_cents: lines.iter().map(|l| l.amount_cents).sum(),
         line_discounts_cents: lines.iter().map(|l| l.discount_cents).sum(),
         cart_discount_cents: lines.iter().map(|l| l.cart_discount_cents).sum(),

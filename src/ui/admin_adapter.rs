@@ -52,6 +52,7 @@ fn message_of(e: &StaffError) -> AdminMessage {
         StaffError::NameTaken => AdminMessage::NameTaken,
         StaffError::BadPin => AdminMessage::PinShort,
         StaffError::LastAdmin => AdminMessage::LastAdmin,
+        StaffError::NotLocked => AdminMessage::NotLocked,
         StaffError::Unknown | StaffError::Store(_) => AdminMessage::NotAllowed,
     }
 }
@@ -199,6 +200,15 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             ..
         } = k;
         staff::retire(session, store, clock, id).map(|_| AdminMessage::Retired)
+    }));
+    a.on_lift_lock(act(|k, id| {
+        let Kiosk {
+            session,
+            store,
+            clock,
+            ..
+        } = k;
+        staff::lift_lock(session, store, clock, id).map(|_| AdminMessage::LockLifted)
     }));
     a.on_reactivate(act(|k, id| {
         let Kiosk {

@@ -30,6 +30,9 @@ fn lang(k: &Kiosk) -> Lang {
 #[derive(Debug, Default)]
 struct Forms {
     registration: Option<Registration>,
+    /// The card just made (registered or reissued), printed as it is by "print the card"; any
+    /// other print makes a new card (only the card's hash is stored).
+    fresh_card: Option<residents::NewCard>,
     /// The resident whose details the form changes; `None`: a new registration.
     editing: Option<i64>,
     /// Where the screen's keyboard types: "nickname" or "building".
@@ -420,11 +423,12 @@ fn wire_residents(
             }
         } else {
             match residents::register(&mut k.borrow_mut(), &r) {
-                Ok(id) => {
+                Ok(card) => {
                     FORMS.with(|f| {
                         let mut f = f.borrow_mut();
                         f.registration = None;
-                        f.selected = Some(id);
+                        f.selected = Some(card.resident_id);
+                        f.fresh_card = Some(card);
                     });
                     message("saved");
                 }
@@ -441,7 +445,10 @@ fn wire_residents(
             let result = {
                 let devices = d.borrow();
                 match devices.printer_section() {
-                    Some(section) => residents::print_card(&k.borrow(), section, id),
+                    Some(section) => {
+                        let fresh = FORMS.with(|f| f.borrow_mut().fresh_card.take());
+                        residents::print_card(&mut k.borrow_mut(), section, id, fresh)
+                    }
                     None => Err(residents::ResidentError::NoPrinter),
                 }
             };
@@ -459,7 +466,10 @@ fn wire_residents(
             return;
         };
         match residents::reissue(&mut k.borrow_mut(), id) {
-            Ok(()) => message("reissued"),
+            Ok(card) => {
+                FORMS.with(|f| f.borrow_mut().fresh_card = Some(card));
+                message("reissued");
+            }
             Err(e) => message(e.code()),
         }
     });
@@ -729,7 +739,7 @@ fn refresh_residents(window: &AppWindow, kiosk: &Kiosk) {
         .map(|r| {
             let state = if r.anonymised_utc.is_some() {
                 "anonymised"
-            } else if store::current_token(conn, r.id).ok().flatten().is_some() {
+            } else if store::has_valid_card(conn, r.id).unwrap_or(false) {
                 "active"
             } else {
                 "revoked"
@@ -757,6 +767,9 @@ fn refresh_residents(window: &AppWindow, kiosk: &Kiosk) {
         a.set_selected(f.selected.unwrap_or(0) as i32);
         let chosen = f.selected.and_then(|id| list.iter().find(|r| r.id == id));
         a.set_selected_anonymised(chosen.is_none_or(|r| r.anonymised_utc.is_some()));
+        a.set_selected_card_fresh(
+            f.selected.is_some() && f.fresh_card.as_ref().map(|c| c.resident_id) == f.selected,
+        );
         if let Some(r) = chosen {
             a.set_selected_household(r.household_size.unwrap_or(1) as i32);
             a.set_selected_language(r.language.to_uppercase().into());

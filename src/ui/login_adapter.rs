@@ -5,7 +5,7 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::{AppWindow, LoginAdapter, LoginMessage, RoleKind, Shared, StaffTile};
-use crate::app::session::{initials, SignInError};
+use crate::app::session::{self, initials, Origin, SignInError};
 use crate::app::Kiosk;
 use crate::store::people::{self, Role};
 
@@ -25,7 +25,24 @@ pub(crate) fn role_from_kind(r: RoleKind) -> Role {
     }
 }
 
-fn show_error(window: &AppWindow, e: SignInError) {
+/// Where a sign-in is typed: from the composter's screens while the kiosk is held there.
+pub(crate) fn origin(kiosk: &Kiosk) -> Origin {
+    if kiosk.lockdown.is_locked() {
+        Origin::Resident
+    } else {
+        Origin::Staff
+    }
+}
+
+/// The screen recorded with a wrong PIN.
+fn origin_screen(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Staff => "login",
+        Origin::Resident => "lockdown",
+    }
+}
+
+fn show_error(window: &AppWindow, kiosk: &Kiosk, e: SignInError) {
     let login = window.global::<LoginAdapter>();
     let message = match e {
         SignInError::WrongPin { attempts_left } => {
@@ -35,6 +52,12 @@ fn show_error(window: &AppWindow, e: SignInError) {
         SignInError::Locked { minutes } => {
             login.set_locked_minutes(minutes as i32);
             LoginMessage::Locked
+        }
+        SignInError::WrongPinHere => LoginMessage::WrongPinHere,
+        SignInError::Paused { until } => {
+            let local = until.with_timezone(&kiosk.config.tz());
+            login.set_paused_until(local.format("%H:%M").to_string().into());
+            LoginMessage::Paused
         }
         SignInError::NotAllowed => LoginMessage::NotAllowed,
         SignInError::BadLength => LoginMessage::ShortPin,
@@ -63,7 +86,7 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             };
             refresh(&w, &k.borrow());
             if let Err(e) = result {
-                show_error(&w, e);
+                show_error(&w, &k.borrow(), e);
             }
         });
     }
@@ -113,16 +136,26 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
             let result = {
                 let mut guard = k.borrow_mut();
                 let target = guard.login_target;
+                let origin = origin(&guard);
                 let Kiosk {
                     session,
                     store,
                     clock,
                     ..
                 } = &mut *guard;
-                session.submit(store, clock, target.requires(), "login")
+                session.submit_from(
+                    store,
+                    clock,
+                    target.requires(),
+                    origin_screen(origin),
+                    origin,
+                )
             };
             match result {
-                Ok(_) => {
+                Ok(staff) => {
+                    if staff.role == Role::Admin {
+                        super::pin_alert::show(&w, &k.borrow(), staff.id);
+                    }
                     {
                         let mut guard = k.borrow_mut();
                         let target = guard.login_target;
@@ -133,7 +166,7 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
                 }
                 Err(e) => {
                     refresh(&w, &k.borrow());
-                    show_error(&w, e);
+                    show_error(&w, &k.borrow(), e);
                 }
             }
         });
@@ -156,6 +189,12 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     login.set_staff(ModelRc::new(VecModel::from(staff)));
     login.set_target(super::to_slint_screen(kiosk.login_target));
     login.set_message(LoginMessage::None);
+    // From the composter's screens, a pause shows at once, with when it ends.
+    if origin(kiosk) == Origin::Resident {
+        if let Ok(Some(until)) = session::resident_pause_until(&kiosk.store, kiosk.clock.now()) {
+            show_error(window, kiosk, SignInError::Paused { until });
+        }
+    }
     match kiosk.session.pending() {
         Some(p) => {
             login.set_selected(p.staff.id as i32);

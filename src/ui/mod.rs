@@ -12,6 +12,7 @@ mod garden_adapter;
 pub mod health_adapter;
 mod lockdown;
 mod login_adapter;
+mod pin_alert;
 mod products_adapter;
 pub mod screenshot;
 mod sell_adapter;
@@ -364,6 +365,7 @@ impl Ui {
         sell_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         cash_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         login_adapter::wire(&self.window, &self.kiosk, &self.idle);
+        pin_alert::wire(&self.window);
         admin_adapter::wire(&self.window, &self.kiosk, &self.idle);
         products_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
         tickets_adapter::wire(&self.window, &self.kiosk, &self.devices, &self.idle);
@@ -469,6 +471,7 @@ pub(crate) fn refresh(window: &AppWindow, kiosk: &Shared) {
             .into(),
     );
     date_adapter::refresh(window, &k);
+    pin_alert::refresh(window, &k);
     match k.screen {
         app::Screen::Login => login_adapter::refresh(window, &k),
         app::Screen::SellCatalog => views_adapter::refresh_sell(window, &k),

@@ -233,12 +233,14 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 }
 
 /// States shown by `comptoir screenshot` that are not screens of their own: the home screen
-/// with the start-up checks' banner, and with every warning about backups and the disk; the
-/// failed-check screen for entries missing, a changed schema and a lost database; the
-/// PIN step of signing in; a resident's sign-up form being typed; a refund just recorded on
-/// the tickets screen; a sale cancelled on its confirmation; the language list open over a
-/// resident's weighing; the garden stock's product panel, and a loss being typed there; the
-/// date question over the catalogue after the clock jumped 40 days ahead.
+/// with the start-up checks' banner, and with every warning about backups and the disk, and
+/// with the wrong PINs an administrator sees at sign-in; the failed-check screen for entries
+/// missing, a changed schema and a lost database; the PIN step of signing in, and the sign-in
+/// from the composter paused after too many wrong PINs; a resident's sign-up form being typed;
+/// a refund just recorded on the tickets screen, and one waiting for its approval; a sale
+/// cancelled on its confirmation; the language list open over a resident's weighing; the
+/// garden stock's product panel, and a loss being typed there; the date question over the
+/// catalogue after the clock jumped 40 days ahead.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
@@ -246,9 +248,12 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("health-missing", app::Screen::HealthFailed),
     ("health-schema", app::Screen::HealthFailed),
     ("health-no-database", app::Screen::HealthFailed),
+    ("home.pin-alert", app::Screen::Home),
     ("login.pin", app::Screen::Login),
+    ("login.paused", app::Screen::Login),
     ("admin.residents-new", app::Screen::AdminResidents),
     ("sell.tickets-refunded", app::Screen::SellTickets),
+    ("sell.tickets-approval", app::Screen::SellTickets),
     ("sell.receipt-cancelled", app::Screen::SellReceipt),
     ("compost.weigh-languages", app::Screen::CompostWeigh),
     ("garden.stock-panel", app::Screen::GardenStock),
@@ -346,6 +351,49 @@ fn act_state(ui: &Ui, name: &str) {
                 login.invoke_digit("2".into());
             }
         }
+        "home.pin-alert" | "login.paused" => {
+            // Wrong PINs typed for the sellers: from the composter's sign-in (eleven in a row
+            // pause it), and two at the staff sign-in; then an administrator signs in.
+            let admin = {
+                let mut guard = ui.kiosk.borrow_mut();
+                let k = &mut *guard;
+                let people = crate::store::people::active_staff(k.store.conn()).unwrap_or_default();
+                let sellers: Vec<_> = people
+                    .iter()
+                    .filter(|p| p.role == crate::store::people::Role::Seller)
+                    .collect();
+                let mut session = app::session::Session::default();
+                let mut wrong = |id: i64, origin: app::session::Origin| {
+                    if session.choose(&k.store, &k.clock, id).is_ok() {
+                        "000000".chars().for_each(|c| session.digit(c));
+                        let _ = session.submit_from(&k.store, &k.clock, None, "login", origin);
+                    }
+                };
+                for i in 0..11 {
+                    if let Some(p) = sellers.get(i % sellers.len().max(1)) {
+                        wrong(p.id, app::session::Origin::Resident);
+                    }
+                }
+                if let Some(p) = sellers.first() {
+                    wrong(p.id, app::session::Origin::Staff);
+                    wrong(p.id, app::session::Origin::Staff);
+                }
+                if name == "login.paused" {
+                    k.lockdown.hold_for_screenshot();
+                }
+                people
+                    .into_iter()
+                    .find(|p| p.role == crate::store::people::Role::Admin)
+            };
+            let admin = admin.filter(|_| name == "home.pin-alert");
+            if let Some(admin) = &admin {
+                ui.kiosk.borrow_mut().session.assume(admin.clone());
+            }
+            super::refresh(&ui.window, &ui.kiosk);
+            if let Some(admin) = admin {
+                super::pin_alert::show(&ui.window, &ui.kiosk.borrow(), admin.id);
+            }
+        }
         "admin.residents-new" => {
             // A new resident's nickname being typed, with letters French and Turkish need.
             let residents = ui.window.global::<ResidentsAdapter>();
@@ -354,9 +402,11 @@ fn act_state(ui: &Ui, name: &str) {
                 residents.invoke_nickname_char(c.into());
             }
         }
-        "sell.tickets-refunded" => {
+        "sell.tickets-refunded" | "sell.tickets-approval" => {
             // The register open (a refund gives cash back), then the day's latest sale not
-            // yet refunded, refunded whole (two taps).
+            // yet refunded, refunded whole (two taps). A sale of an earlier session needs
+            // approval: the first approver is chosen and, for "refunded" in the demo data,
+            // types their demo PIN; for "approval", two digits of it.
             {
                 let mut k = ui.kiosk.borrow_mut();
                 if app::cash::current(&k).ok().flatten().is_none() {
@@ -374,6 +424,27 @@ fn act_state(ui: &Ui, name: &str) {
             if let Some(t) = sale {
                 tickets.invoke_refund(t.seq);
                 tickets.invoke_refund(t.seq);
+            }
+            if let Some(approver) = tickets.get_approvers().row_data(0) {
+                tickets.invoke_approval_choose(approver.id);
+                let demo_pin = crate::demo::DEMO_STAFF
+                    .iter()
+                    .find(|(n, _, _)| *n == approver.name.as_str())
+                    .map(|(_, _, pin)| *pin)
+                    .filter(|_| ui.kiosk.borrow().mode == app::RunMode::Demo);
+                match (name, demo_pin) {
+                    ("sell.tickets-refunded", Some(pin)) => {
+                        for d in pin.chars() {
+                            tickets.invoke_approval_digit(d.to_string().into());
+                        }
+                        tickets.invoke_approval_ok();
+                    }
+                    _ => {
+                        for d in ["4", "2"] {
+                            tickets.invoke_approval_digit(d.into());
+                        }
+                    }
+                }
             }
         }
         "sell.receipt-cancelled" => {

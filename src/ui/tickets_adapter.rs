@@ -5,10 +5,12 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::{AppWindow, RefundLineRow, Shared, TicketMessage, TicketRow, TicketsAdapter};
+use super::{
+    AppWindow, ApproverTile, RefundLineRow, Shared, TicketMessage, TicketRow, TicketsAdapter,
+};
 use crate::app::cash::CashError;
 use crate::app::sell::SellError;
-use crate::app::tickets::{self, TicketError};
+use crate::app::tickets::{self, ApprovalReason, TicketError};
 use crate::app::{self, Kiosk};
 use crate::devices::Devices;
 use crate::domain::money::format_money;
@@ -27,6 +29,18 @@ struct Browsing {
     movement_open: bool,
     movement_reason: i32,
     movement_cents: i64,
+    /// The approval panel of a refund that needs it: the refund waiting (ticket, lines).
+    approval: Option<PendingApproval>,
+}
+
+/// A refund waiting for its approval: who approves and the PIN typed so far.
+#[derive(Debug, Default)]
+struct PendingApproval {
+    seq: i64,
+    lines: Vec<u32>,
+    reason: Option<ApprovalReason>,
+    approver: i64,
+    pin: String,
 }
 
 thread_local! {
@@ -53,7 +67,21 @@ fn message_of(e: &TicketError) -> TicketMessage {
         | TicketError::Sell(SellError::Cash(CashError::SessionTooOld { .. })) => {
             TicketMessage::NoSession
         }
+        TicketError::NeedsApproval(_) => TicketMessage::ChooseApprover,
+        TicketError::NotAnApprover => TicketMessage::NotAnApprover,
+        TicketError::WrongApproverPin { .. } => TicketMessage::WrongApproverPin,
+        TicketError::ApproverLocked { .. } => TicketMessage::ApproverLocked,
+        TicketError::BadPinLength => TicketMessage::ShortPin,
         _ => TicketMessage::Failed,
+    }
+}
+
+/// The number a message shows: the ticket, or the approver's tries left or minutes locked.
+fn message_number(e: &TicketError, seq: i64) -> i32 {
+    match e {
+        TicketError::WrongApproverPin { attempts_left } => *attempts_left as i32,
+        TicketError::ApproverLocked { minutes } => *minutes as i32,
+        _ => seq as i32,
     }
 }
 
@@ -294,23 +322,144 @@ pub(super) fn wire(
                 refresh(&w, &k.borrow());
                 return;
             }
+            // A refund that needs approval opens the approval panel; the seller is chosen
+            // when their own role approves.
+            let needed = tickets::approval_needed(&k.borrow(), seq, &lines);
+            if let Ok(Some(reason)) = needed {
+                let me = k.borrow().session.current().map_or(0, |s| s.id);
+                let approvers = tickets::approvers(&k.borrow()).unwrap_or_default();
+                b.borrow_mut().refund_left_out = left_out;
+                b.borrow_mut().approval = Some(PendingApproval {
+                    seq,
+                    lines,
+                    reason: Some(reason),
+                    approver: if approvers.iter().any(|s| s.id == me) {
+                        me
+                    } else {
+                        0
+                    },
+                    pin: String::new(),
+                });
+                w.global::<TicketsAdapter>()
+                    .set_message(TicketMessage::None);
+                super::touched(&w, &k, &idle);
+                refresh(&w, &k.borrow());
+                return;
+            }
             b.borrow_mut().confirm_refund = 0;
             let result = tickets::refund_lines(&mut k.borrow_mut(), seq, &lines);
-            let a = w.global::<TicketsAdapter>();
-            match &result {
-                Ok(r) => {
-                    a.set_message_ticket(r.seq as i32);
-                    a.set_message_amount(format_money(r.amount, lang(&k.borrow())).into());
-                    a.set_message(TicketMessage::Refunded);
-                }
-                Err(e) => {
-                    a.set_message_ticket(seq as i32);
-                    a.set_message(message_of(e));
-                }
-            }
+            show_refund(&w, &k.borrow(), seq, &result);
             super::touched(&w, &k, &idle);
             refresh(&w, &k.borrow());
         });
+    }
+    // The approval panel.
+    let on_approval = |f: fn(&mut PendingApproval, &str)| {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        move |arg: slint::SharedString| {
+            let Some(w) = weak.upgrade() else { return };
+            if let Some(p) = browsing().borrow_mut().approval.as_mut() {
+                f(p, arg.as_str());
+            }
+            w.global::<TicketsAdapter>()
+                .set_message(TicketMessage::None);
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        }
+    };
+    let choose = on_approval(|p, id| {
+        p.approver = id.parse().unwrap_or(0);
+        p.pin.clear();
+    });
+    a.on_approval_choose(move |id| choose(id.to_string().into()));
+    a.on_approval_digit(on_approval(|p, d| {
+        if p.pin.len() < 6 && d.chars().all(|c| c.is_ascii_digit()) {
+            p.pin.push_str(d);
+        }
+    }));
+    let erase = on_approval(|p, _| {
+        p.pin.pop();
+    });
+    a.on_approval_erase(move || erase("".into()));
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_approval_cancel(move || {
+            let Some(w) = weak.upgrade() else { return };
+            browsing().borrow_mut().approval = None;
+            w.global::<TicketsAdapter>()
+                .set_message(TicketMessage::None);
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        });
+    }
+    {
+        let weak = window.as_weak();
+        let k = kiosk.clone();
+        let idle = idle.clone();
+        a.on_approval_ok(move || {
+            let Some(w) = weak.upgrade() else { return };
+            let b = browsing();
+            let Some((seq, lines, approval)) = b.borrow_mut().approval.as_mut().map(|p| {
+                (
+                    p.seq,
+                    p.lines.clone(),
+                    tickets::Approval {
+                        staff_id: p.approver,
+                        pin: std::mem::take(&mut p.pin),
+                    },
+                )
+            }) else {
+                return;
+            };
+            let result = if approval.staff_id == 0 {
+                Err(TicketError::NotAnApprover)
+            } else {
+                tickets::refund_lines_approved(&mut k.borrow_mut(), seq, &lines, Some(&approval))
+            };
+            // A wrong PIN keeps the panel open for another try (or another approver); anything
+            // else closes it and says what happened.
+            let stays = matches!(
+                result,
+                Err(TicketError::WrongApproverPin { .. }
+                    | TicketError::ApproverLocked { .. }
+                    | TicketError::NotAnApprover
+                    | TicketError::BadPinLength)
+            );
+            if !stays {
+                let mut b = b.borrow_mut();
+                b.approval = None;
+                b.confirm_refund = 0;
+                b.refund_left_out.clear();
+            }
+            show_refund(&w, &k.borrow(), seq, &result);
+            super::touched(&w, &k, &idle);
+            refresh(&w, &k.borrow());
+        });
+    }
+}
+
+/// What a refund's outcome says on the screen.
+fn show_refund(
+    window: &AppWindow,
+    kiosk: &Kiosk,
+    seq: i64,
+    result: &Result<crate::app::sell::Refunded, TicketError>,
+) {
+    let a = window.global::<TicketsAdapter>();
+    match result {
+        Ok(r) => {
+            a.set_message_ticket(r.seq as i32);
+            a.set_message_amount(format_money(r.amount, lang(kiosk)).into());
+            a.set_message(TicketMessage::Refunded);
+        }
+        Err(e) => {
+            a.set_message_ticket(message_number(e, seq));
+            a.set_message(message_of(e));
+        }
     }
 }
 
@@ -383,6 +532,44 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     };
     a.set_refund_lines(ModelRc::new(VecModel::from(refund_rows)));
     a.set_refund_total(format_money(refund_total, l).into());
+    let chosen: Vec<u32> = if b.confirm_refund > 0 {
+        tickets::refundable_lines(kiosk, b.confirm_refund)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| !l.refunded && !b.refund_left_out.contains(&l.line_no))
+            .map(|l| l.line_no)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let reason = match &b.approval {
+        Some(p) => p.reason,
+        None if !chosen.is_empty() => {
+            tickets::approval_needed(kiosk, b.confirm_refund, &chosen).unwrap_or(None)
+        }
+        None => None,
+    };
+    a.set_approval_reason(match reason {
+        None => 0,
+        Some(ApprovalReason::EarlierSession) => 1,
+        Some(ApprovalReason::Amount) => 2,
+    });
+    a.set_approval_open(b.approval.is_some());
+    let approvers: Vec<ApproverTile> = if b.approval.is_some() {
+        tickets::approvers(kiosk)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| ApproverTile {
+                id: s.id as i32,
+                name: s.name.into(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    a.set_approvers(ModelRc::new(VecModel::from(approvers)));
+    a.set_approver(b.approval.as_ref().map_or(0, |p| p.approver as i32));
+    a.set_approval_pin_length(b.approval.as_ref().map_or(0, |p| p.pin.len() as i32));
     a.set_training(kiosk.sell.training);
     a.set_movement_open(b.movement_open);
     a.set_movement_reason(b.movement_reason);

@@ -201,7 +201,8 @@ pub fn resident_card(ui: &Ui, lang: &str) -> (String, String) {
         .into_iter()
         .find(|r| r.language == lang && r.nickname.is_some() && r.anonymised_utc.is_none())
         .unwrap_or_else(|| panic!("a resident speaking {lang} in the demo data"));
-    let token = residents::current_token(k.store.conn(), r.id)
+    // The database keeps only the card's hash; the demo seed makes its token again.
+    let token = comptoir::demo::seeded_card_token(k.store.conn(), r.id)
         .unwrap()
         .unwrap();
     let bytes = comptoir::store::people::token_bytes(&token).unwrap();
@@ -238,4 +239,18 @@ pub fn tamper(db: &std::path::Path, triggers: &[&str], what: impl FnOnce(&rusqli
     for text in kept {
         conn.execute_batch(&text).unwrap();
     }
+}
+
+/// The Slint testing backend of this test's thread, set once however many windows the test
+/// opens (a kiosk restarted within one test).
+pub fn init_testing_backend() {
+    thread_local! {
+        static READY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    READY.with(|ready| {
+        if !ready.get() {
+            i_slint_backend_testing::init_no_event_loop();
+            ready.set(true);
+        }
+    });
 }
