@@ -710,7 +710,7 @@ kind = "wedge"
         let c = parse(&format!("backup_recipients = [\"{good}\"]\n")).unwrap();
         assert_eq!(c.backup_recipients().len(), 1);
         assert_eq!(c.backup_recipients()[0].to_string(), good);
-        // A typo in the second key of three: its own line is named, and the key itself.
+        // A typo in the second of two keys: its own line is named, and the key itself.
         let typo = good.replace("ql3z", "ql4z");
         let text = format!(
             "timezone = \"Europe/Paris\"\nbackup_recipients = [\n  \"{good}\",\n  \"{typo}\",\n]\n"

@@ -780,9 +780,10 @@ fn a_restore_killed_at_any_step_leaves_the_old_database_or_the_new_one_whole() {
         let target = place.join("comptoir.db");
         std::fs::copy(&old, &target).unwrap();
         std::fs::copy(with(&old, "-wal"), with(&target, "-wal")).unwrap();
+        let step_text = step.to_string();
         let out = comptoir_env(
             &["restore", "--from", s(&copy.path), "--db", s(&target)],
-            &[("COMPTOIR_TEST_RESTORE_ABORT_AFTER", &step.to_string())],
+            &[("COMPTOIR_TEST_RESTORE_ABORT_AFTER", step_text.as_str())],
         );
         assert_eq!(out.status.code(), None, "step {step}: killed: {out:?}");
         // Before the rename the old database whole (its -wal possibly folded in), after it
