@@ -122,19 +122,36 @@ pub enum Command {
     #[command(subcommand)]
     Resident(ResidentCommand),
     /// Copies the database into DIR (a USB stick) as comptoir-YYYY-MM-DD.db with SQLite's
-    /// online backup, verifies the copy (integrity check, journal), keeps 7 daily and 12
-    /// monthly copies. A copy that fails is deleted (exit 1). Reads the database only.
+    /// online backup, verifies the copy (integrity check, journal), encrypts it with age to
+    /// the config's backup_recipients (comptoir-YYYY-MM-DD.db.age; the plain copy never
+    /// touches the stick), records its SHA-256 (DIR/SHA256SUMS) and head (DIR/comptoir-heads.txt),
+    /// keeps 7 daily and 12 monthly copies. Journals the backup first, so it takes the
+    /// database's lock (exit 3 while the kiosk runs: the kiosk backs up by itself). A copy
+    /// that fails, or a stick too full, leaves nothing behind (exit 1).
     Backup {
         #[arg(long, value_name = "DIR")]
         to: PathBuf,
     },
-    /// Replaces the database (--db) with a backup, after verifying it. Refuses a database whose
-    /// journal is longer than the backup's unless --overwrite-longer-journal; the replaced file
-    /// is kept aside. Stop the kiosk first.
+    /// Replaces the database (--db) with a backup, after checking it: the same kiosk, the
+    /// migrations' schema, a journal that verifies and contains the current head (of the
+    /// database in place, or of its head file). The restore is journaled; the replaced file is
+    /// kept aside (<db>.before-restore-<UTC>). Refused while the kiosk runs (exit 3).
     Restore {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
+        /// Take a backup that lacks entries of the journal in place (they are lost from the
+        /// database, kept in the file set aside); journaled with both heads.
         #[arg(long)]
+        accept_rollback: bool,
+        /// Take another kiosk's backup (this card becomes that kiosk); journaled.
+        #[arg(long)]
+        new_kiosk: bool,
+        /// The age identity file that decrypts an encrypted backup (.db.age); keep it off the
+        /// kiosk.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Replaced by --accept-rollback (refused with a message saying so).
+        #[arg(long, hide = true)]
         overwrite_longer_journal: bool,
     },
     /// The power-cut harness's child (tests/kill.rs): commits a scripted stream of operations
@@ -373,8 +390,25 @@ pub fn main() -> ExitCode {
         Some(Command::Backup { to }) => backup(&cli, &to),
         Some(Command::Restore {
             from,
+            accept_rollback,
+            new_kiosk,
+            identity,
             overwrite_longer_journal,
-        }) => restore(&cli, &from, overwrite_longer_journal),
+        }) => {
+            if overwrite_longer_journal {
+                eprintln!(
+                    "comptoir: --overwrite-longer-journal is gone: use --accept-rollback \
+                     (the rollback is journaled with both heads)"
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let options = crate::store::backup::RestoreOptions {
+                accept_rollback,
+                new_kiosk,
+                identity,
+            };
+            restore(&cli, &from, &options)
+        }
         #[cfg(debug_assertions)]
         Some(Command::CrashWriter { seed, count }) => crash_writer(&cli, seed, count),
     }
@@ -553,6 +587,7 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
             tz: k.config.tz(),
             period: std::time::Duration::from_secs(60),
             head_file: Some(crate::store::witness::head_path_for(&db_path)),
+            backup_recipients: k.config.backup_recipients(),
         }
     };
     let _health = crate::ui::health_adapter::watch(&ui.window, &ui.kiosk, health_config);
@@ -1496,19 +1531,20 @@ fn backup(cli: &Cli, to: &Path) -> ExitCode {
         Err(code) => return code,
     };
     let today = Utc::now().with_timezone(&config.tz()).date_naive();
-    ExitCode::from(crate::store::backup::command_backup(db, to, today))
+    ExitCode::from(crate::store::backup::command_backup(
+        db,
+        to,
+        today,
+        &config.backup_recipients(),
+    ))
 }
 
-fn restore(cli: &Cli, from: &Path, overwrite_longer: bool) -> ExitCode {
+fn restore(cli: &Cli, from: &Path, options: &crate::store::backup::RestoreOptions) -> ExitCode {
     let Some(db) = &cli.db else {
         eprintln!("comptoir: restore needs --db PATH");
         return ExitCode::from(EXIT_USAGE);
     };
-    ExitCode::from(crate::store::backup::command_restore(
-        from,
-        db,
-        overwrite_longer,
-    ))
+    ExitCode::from(crate::store::backup::command_restore(from, db, options))
 }
 
 #[cfg(debug_assertions)]

@@ -24,6 +24,10 @@ pub struct Config {
     /// Folder of the automatic daily backup (a USB stick's mount point); none: no automatic
     /// backup. Never created by the kiosk: a missing folder is a stick not plugged in.
     pub backup_dir: Option<PathBuf>,
+    /// age X25519 recipients (`age1...`, from `age-keygen` on another computer) the backups
+    /// are encrypted to; empty: plain backups, and a warning on the admin screen.
+    #[serde(default)]
+    pub backup_recipients: Vec<String>,
     /// `full` (sell, garden, compost) or `compost-only` (the composter's opening hours).
     #[serde(default)]
     pub mode: KioskMode,
@@ -468,6 +472,19 @@ impl Config {
                     .into(),
             ));
         }
+        for recipient in &self.backup_recipients {
+            if let Err(why) = recipient.parse::<age::x25519::Recipient>() {
+                return Err(ConfigError {
+                    file: path.into(),
+                    line: line_of_value(text, "backup_recipients", recipient),
+                    key: "backup_recipients".into(),
+                    message: format!(
+                        "{recipient:?} is not an age recipient ({why}): a public key \
+                         age1... as age-keygen prints it"
+                    ),
+                });
+            }
+        }
         if let Some(scanner) = &self.scanner {
             if scanner.kind == ScannerKind::Serial && scanner.port.is_none() {
                 return Err(fail(
@@ -477,6 +494,14 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The age recipients of `backup_recipients` (checked when the file was read).
+    pub fn backup_recipients(&self) -> Vec<age::x25519::Recipient> {
+        self.backup_recipients
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect()
     }
 
     pub fn tz(&self) -> chrono_tz::Tz {
@@ -762,6 +787,29 @@ kind = "wedge"
     }
 
     #[test]
+    fn backup_recipients_are_age_keys_and_a_bad_one_is_named() {
+        let good = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        assert!(parse("").unwrap().backup_recipients().is_empty());
+        let c = parse(&format!("backup_recipients = [\"{good}\"]\n")).unwrap();
+        assert_eq!(c.backup_recipients().len(), 1);
+        assert_eq!(c.backup_recipients()[0].to_string(), good);
+        // A typo in the second of two keys: its own line is named, and the key itself.
+        let typo = good.replace("ql3z", "ql4z");
+        let text = format!(
+            "timezone = \"Europe/Paris\"\nbackup_recipients = [\n  \"{good}\",\n  \"{typo}\",\n]\n"
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (4, "backup_recipients"));
+        assert!(e.message.contains(&typo), "{}", e.message);
+        assert!(e.message.contains("not an age recipient"), "{}", e.message);
+        // The identity (the private key) is not a recipient.
+        let e = parse("backup_recipients = [\"AGE-SECRET-KEY-1QQQQQQ\"]\n").unwrap_err();
+        assert_eq!(e.key, "backup_recipients");
+        let e = parse("backup_recipients = \"age1abc\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "backup_recipients"));
+    }
+
+    #[test]
     fn compost_only_hours_are_read_and_bad_ones_named() {
         let c = parse("[compost]\nonly_hours = [\"Mon-Fri 08:00-12:00\", \"Sat 14:00-18:00\"]\n")
             .unwrap();
@@ -799,6 +847,10 @@ kind = "wedge"
         let c = parse(&example.replace("# only_hours", "only_hours")).unwrap();
         assert_eq!(c.compost_only_hours().len(), 2);
         assert!(parse(example).unwrap().compost.only_hours.is_empty());
+        // The example's recipient, uncommented, is an age key; commented, none.
+        let c = parse(&example.replace("    # \"age1", "    \"age1")).unwrap();
+        assert_eq!(c.backup_recipients().len(), 1);
+        assert!(parse(example).unwrap().backup_recipients.is_empty());
         // Hours with the all-day compost-only mode: contradictory.
         let e = parse("mode = \"compost-only\"\n[compost]\nonly_hours = [\"Mon 08:00-12:00\"]\n")
             .unwrap_err();

@@ -2,9 +2,12 @@
 //! `PRAGMA quick_check` and the journal verified from the last verified entry (a mark kept in
 //! `meta`); selling and deposits wait with a banner until both pass, and a failed check blocks
 //! them with a clear screen (the data is never touched). Once a day the same thread runs the
-//! full `integrity_check` (with the whole journal) and the automatic backup into the
-//! configured folder. Warnings: the last good backup is older than two days, the backup folder
-//! (USB stick) is missing, the disk is nearly full.
+//! full `integrity_check` (with the whole journal); the automatic backup into the configured
+//! folder runs once a day, and within one period (a minute) of the folder appearing (the stick
+//! plugged in) when today's copy is missing. Warnings: the last good backup is older than two
+//! days, the backup folder (USB stick) is missing, the disk is nearly full, backups are not
+//! encrypted (no `backup_recipients`); a backup that failed for want of room on the stick says
+//! so with the figures.
 //!
 //! The thread has its own connection and sends plain [`HealthEvent`]s on a channel; the UI
 //! drains it from a timer, like the device workers.
@@ -103,11 +106,40 @@ pub struct Warnings {
     pub folder_missing: bool,
     /// The database's disk is nearly full: free MiB.
     pub disk_nearly_full: Option<u64>,
+    /// Backups are made but not encrypted (no `backup_recipients`): a lost stick shows the
+    /// residents' data (the admin screen says so).
+    pub backup_plain: bool,
 }
 
 impl Warnings {
     pub fn any(&self) -> bool {
-        self.backup_stale.is_some() || self.folder_missing || self.disk_nearly_full.is_some()
+        self.backup_stale.is_some()
+            || self.folder_missing
+            || self.disk_nearly_full.is_some()
+            || self.backup_plain
+    }
+}
+
+/// Why an automatic backup failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupFailure {
+    /// The message, for the log and whoever repairs it.
+    pub detail: String,
+    /// The stick was too full: (free MB, MB the copy needs).
+    pub stick_full: Option<(u64, u64)>,
+}
+
+impl From<&backup::BackupError> for BackupFailure {
+    fn from(e: &backup::BackupError) -> Self {
+        BackupFailure {
+            detail: e.to_string(),
+            stick_full: match e {
+                backup::BackupError::StickFull { free_mb, needed_mb } => {
+                    Some((*free_mb, *needed_mb))
+                }
+                _ => None,
+            },
+        }
     }
 }
 
@@ -119,8 +151,8 @@ pub enum HealthEvent {
     Warnings(Warnings),
     /// The daily full check failed.
     Integrity(Fault),
-    /// A daily backup: the copy's path, or why it failed.
-    Backup(Result<PathBuf, String>),
+    /// An automatic backup: the copy's path, or why it failed.
+    Backup(Result<PathBuf, BackupFailure>),
 }
 
 /// The kiosk's health as the screens show it.
@@ -128,7 +160,7 @@ pub enum HealthEvent {
 pub struct Health {
     pub checks: Checks,
     pub warnings: Warnings,
-    pub last_backup: Option<Result<PathBuf, String>>,
+    pub last_backup: Option<Result<PathBuf, BackupFailure>>,
     events: Option<Receiver<HealthEvent>>,
     stop: Option<Arc<AtomicBool>>,
 }
@@ -207,6 +239,9 @@ pub struct HealthConfig {
     pub period: Duration,
     /// The head file the journal must contain (`<db>.head`), if any.
     pub head_file: Option<PathBuf>,
+    /// age recipients the backups are encrypted to (`backup_recipients`); empty: plain
+    /// copies, and a warning.
+    pub backup_recipients: Vec<age::x25519::Recipient>,
 }
 
 /// Starts the checks on their own thread (after the first frame: call it once the window is
@@ -267,6 +302,7 @@ fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
         return;
     }
     let mut checked_day: Option<NaiveDate> = None;
+    let mut stick = StickWatch::default();
     while !stop.load(Ordering::Relaxed) {
         let today = Utc::now().with_timezone(&config.tz).date_naive();
         if checked_day != Some(today) {
@@ -282,20 +318,31 @@ fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
                 let _ = tx.send(HealthEvent::Integrity(f));
                 return;
             }
-            if let Some(dir) = &config.backup_dir {
-                let has_today = dir.join(backup::file_name(today)).exists();
-                if dir.is_dir() && !has_today {
-                    let r = backup::backup_connection(&conn, dir, today)
-                        .map(|r| r.path)
-                        .map_err(|e| e.to_string());
-                    if let Err(e) = &r {
-                        log::error!("daily backup: {e}");
+        }
+        if let Some(dir) = &config.backup_dir {
+            let present = dir.is_dir();
+            if stick.due(today, present, present && backup::has_copy(dir, today)) {
+                let options = backup::BackupOptions {
+                    recipients: config.backup_recipients.clone(),
+                    journal: true,
+                };
+                let r = match backup::backup_with(&conn, dir, today, &options) {
+                    Ok(report) => {
+                        for w in &report.warnings {
+                            log::warn!("backup {}: {w}", report.path.display());
+                        }
+                        Ok(report.path)
                     }
-                    let _ = tx.send(HealthEvent::Backup(r));
-                }
+                    Err(e) => {
+                        log::error!("automatic backup: {e}");
+                        Err(BackupFailure::from(&e))
+                    }
+                };
+                let _ = tx.send(HealthEvent::Backup(r));
             }
         }
-        let w = warnings(&config.db, config.backup_dir.as_deref(), SystemTime::now());
+        let mut w = warnings(&config.db, config.backup_dir.as_deref(), SystemTime::now());
+        w.backup_plain = config.backup_dir.is_some() && config.backup_recipients.is_empty();
         if tx.send(HealthEvent::Warnings(w)).is_err() {
             return;
         }
@@ -306,6 +353,32 @@ fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
             std::thread::sleep(step);
             slept += step;
         }
+    }
+}
+
+/// When the automatic backup runs: once a day, and again when the folder (the stick)
+/// appears after being missing, as long as the day's copy is not there. A failed attempt is
+/// not retried every period (each attempt is journaled): only on the next day, or when the
+/// stick is plugged in again.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StickWatch {
+    /// The day of the last attempt.
+    tried: Option<NaiveDate>,
+    /// The folder was there at the previous look.
+    was_present: bool,
+}
+
+impl StickWatch {
+    /// Whether to back up now, given the day, whether the folder is there and whether it
+    /// already holds the day's copy; records the attempt.
+    pub fn due(&mut self, today: NaiveDate, present: bool, has_today: bool) -> bool {
+        let appeared = present && !self.was_present;
+        self.was_present = present;
+        let due = present && !has_today && (self.tried != Some(today) || appeared);
+        if due {
+            self.tried = Some(today);
+        }
+        due
     }
 }
 
@@ -484,23 +557,7 @@ pub fn full_check(conn: &Connection) -> Result<(), Fault> {
 }
 
 /// Free bytes and total bytes of the file system holding `path`.
-pub fn disk_space(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = if path.is_dir() {
-        path
-    } else {
-        path.parent().filter(|p| !p.as_os_str().is_empty())?
-    };
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid C string and a zeroed struct for the kernel to fill.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
-        return None;
-    }
-    let free = s.f_bavail as u64 * s.f_frsize as u64;
-    let total = s.f_blocks as u64 * s.f_frsize as u64;
-    Some((free, total))
-}
+pub use crate::store::backup::disk_space;
 
 /// The warnings of the moment.
 pub fn warnings(db: &Path, backup_dir: Option<&Path>, now: SystemTime) -> Warnings {
@@ -591,6 +648,28 @@ mod tests {
             h.gate(Screen::Home, Screen::AdminDevices),
             Screen::HealthFailed
         );
+    }
+
+    #[test]
+    fn the_stick_is_backed_up_when_it_appears_and_a_failure_waits_for_the_next_plug() {
+        let day = NaiveDate::from_ymd_opt(2026, 6, 13).unwrap();
+        let next = day.succ_opt().unwrap();
+        let mut w = StickWatch::default();
+        assert!(!w.due(day, false, false), "no stick");
+        assert!(!w.due(day, false, false));
+        assert!(w.due(day, true, false), "plugged in mid-day");
+        // The attempt failed (no copy): not again every minute...
+        assert!(!w.due(day, true, false));
+        // ...but when the stick is plugged in again.
+        assert!(!w.due(day, false, false));
+        assert!(w.due(day, true, false));
+        // A stick that already holds the day's copy is left alone.
+        let mut w = StickWatch::default();
+        assert!(!w.due(day, true, true));
+        assert!(!w.due(day, true, true));
+        // The next day, once.
+        assert!(w.due(next, true, false));
+        assert!(!w.due(next, true, false));
     }
 
     #[test]

@@ -606,10 +606,12 @@ pub enum TechnicalEvent {
     Start,
     /// The kiosk stopped cleanly.
     Stop,
-    /// A backup was written and verified (`file`, `head_seq`).
+    /// A backup is being made (`file`, and `head_seq`, `head_hash` of the head it copies):
+    /// journaled just before the copy, so the copy holds it; a copy that then fails is logged
+    /// and leaves nothing on the stick.
     Backup,
-    /// A backup replaced the database (`from_head`, `to_head`, `accept_rollback`,
-    /// `new_kiosk`).
+    /// A backup replaced the database (`from_head`, `to_head` as `SEQ:HASH` or null, `file`,
+    /// `accept_rollback`, `new_kiosk`); journaled in the restored database.
     Restore,
     /// A yearly archive was written (`year`, `entries`).
     Archive,

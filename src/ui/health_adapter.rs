@@ -53,6 +53,15 @@ pub fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     });
     a.set_disk_full(w.disk_nearly_full.is_some());
     a.set_disk_free_mb(w.disk_nearly_full.unwrap_or(0).min(i32::MAX as u64) as i32);
+    a.set_backup_plain(w.backup_plain);
+    let stick_full = match &h.last_backup {
+        Some(Err(f)) => f.stick_full,
+        _ => None,
+    };
+    let mb = |v: u64| v.min(i32::MAX as u64) as i32;
+    a.set_stick_full(stick_full.is_some());
+    a.set_stick_free_mb(stick_full.map_or(0, |(free, _)| mb(free)));
+    a.set_stick_needed_mb(stick_full.map_or(0, |(_, needed)| mb(needed)));
 }
 
 /// Applies what the health thread reported; a failed check shows the failure screen at once

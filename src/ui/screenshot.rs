@@ -233,17 +233,20 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 }
 
 /// States shown by `comptoir screenshot` that are not screens of their own: the home screen
-/// with the start-up checks' banner, and with every warning about backups and the disk, and
-/// with the wrong PINs an administrator sees at sign-in; the failed-check screen for entries
-/// missing, a changed schema and a lost database; the PIN step of signing in, and the sign-in
-/// from the composter paused after too many wrong PINs; a resident's sign-up form being typed;
-/// a refund just recorded on the tickets screen, and one waiting for its approval; a sale
-/// cancelled on its confirmation; the language list open over a resident's weighing; the
-/// garden stock's product panel, and a loss being typed there; the date question over the
-/// catalogue after the clock jumped 40 days ahead.
+/// with the start-up checks' banner, with every warning about backups and the disk, with a
+/// backup stick too full, and with the wrong PINs an administrator sees at sign-in; the staff
+/// screen warning that backups are not encrypted; the failed-check screen for entries missing,
+/// a changed schema and a lost database; the PIN step of signing in, and the sign-in from the
+/// composter paused after too many wrong PINs; a resident's sign-up form being typed; a refund
+/// just recorded on the tickets screen, and one waiting for its approval; a sale cancelled on
+/// its confirmation; the language list open over a resident's weighing; the garden stock's
+/// product panel, and a loss being typed there; the date question over the catalogue after
+/// the clock jumped 40 days ahead.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
+    ("health-stick-full", app::Screen::Home),
+    ("admin.staff-backup-plain", app::Screen::AdminStaff),
     ("health-no-backup", app::Screen::Home),
     ("health-missing", app::Screen::HealthFailed),
     ("health-schema", app::Screen::HealthFailed),
@@ -277,6 +280,19 @@ pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
                 backup_stale: Some(Some(3)),
                 folder_missing: true,
                 disk_nearly_full: Some(150),
+                backup_plain: false,
+            }
+        }
+        "health-stick-full" => {
+            kiosk.health.last_backup = Some(Err(crate::app::health::BackupFailure {
+                detail: "the backup stick is full: 3 MB free, the copy needs 41 MB".into(),
+                stick_full: Some((3, 41)),
+            }));
+        }
+        "admin.staff-backup-plain" => {
+            kiosk.health.warnings = Warnings {
+                backup_plain: true,
+                ..Warnings::default()
             }
         }
         "health-no-backup" => {
