@@ -71,7 +71,10 @@ pub const DRAWER_LATEST: Duration = Duration::from_secs(10);
 /// The kiosk's clock as the UI thread last told it, shared with the worker: the queue's times
 /// are the kiosk's (an admin may have corrected them), not the system's.
 #[derive(Debug, Clone, Default)]
-pub struct KioskTime(Arc<Mutex<Option<(DateTime<Utc>, Instant)>>>);
+pub struct KioskTime(Arc<Mutex<Option<TimeMark>>>);
+
+/// The kiosk's time at a moment of the process's monotonic clock.
+type TimeMark = (DateTime<Utc>, Instant);
 
 impl KioskTime {
     pub fn tell(&self, now: DateTime<Utc>) {
