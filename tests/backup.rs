@@ -15,7 +15,7 @@ use comptoir::store::backup::{self, BackupError, RestoreOptions};
 use comptoir::store::{journal, witness, Access, Store};
 use rusqlite::Connection;
 
-use crate::common::seeded_db;
+use crate::common::{append_notes, seeded_db};
 
 fn comptoir(args: &[&str]) -> Output {
     comptoir_env(args, &[])
@@ -41,23 +41,6 @@ fn copy_names(dir: &Path) -> Vec<String> {
         .into_iter()
         .filter(|n| backup::date_of(n).is_some())
         .collect()
-}
-
-/// `n` more journal entries (kind `note`), dated after the last one.
-fn append_notes(db: &Path, n: i64) {
-    let mut store = Store::open(db, Access::ReadWrite).unwrap();
-    let start = journal::last_time(store.conn())
-        .unwrap()
-        .unwrap_or_else(Utc::now);
-    for i in 0..n {
-        let tx = store.write().unwrap();
-        let mut body = serde_json::Map::new();
-        body.insert("n".into(), i.into());
-        journal::append(&tx, "note", start + chrono::Duration::seconds(i + 1), body).unwrap();
-        tx.commit().unwrap();
-    }
-    // As the kiosk keeps it.
-    witness::keep(store.conn(), &witness::head_path_for(db)).unwrap();
 }
 
 /// Forges the journal of `db` as an attacker with `sqlite3` would: a sale's total changed,
@@ -522,6 +505,36 @@ fn with_recipients_the_stick_only_ever_holds_encrypted_copies() {
         .all(|n| !n.contains("backup-plain")));
 }
 
+/// `comptoir restore --from FROM --db DB EXTRA…` is refused with `code`, says nothing was
+/// changed, and changes nothing in `dir` (which held `before`). Returns its message.
+fn restore_refused(
+    dir: &Path,
+    db: &Path,
+    before: &[(String, Vec<u8>)],
+    from: &Path,
+    extra: &[&str],
+    code: &str,
+) -> String {
+    let mut args = vec!["restore", "--from", s(from), "--db", s(db)];
+    args.extend_from_slice(extra);
+    let out = comptoir(&args);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(stdout(&out).trim(), format!("refused: {code}"));
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    let after = snapshot(dir);
+    assert!(
+        after == before,
+        "nothing changed: {:?} became {:?}",
+        before.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>(),
+        after.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
+    );
+    stderr(&out)
+}
+
 #[test]
 fn restore_refuses_a_forged_copy_a_foreign_one_and_an_extra_trigger() {
     let (dir, db, store) = seeded_db(5);
@@ -532,24 +545,7 @@ fn restore_refuses_a_forged_copy_a_foreign_one_and_an_extra_trigger() {
     drop(store);
     let before = snapshot(dir.path());
     let refused = |from: &Path, extra: &[&str], code: &str| {
-        let mut args = vec!["restore", "--from", s(from), "--db", s(&db)];
-        args.extend_from_slice(extra);
-        let out = comptoir(&args);
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
-        assert_eq!(stdout(&out).trim(), format!("refused: {code}"));
-        assert!(
-            stderr(&out).contains("nothing was changed"),
-            "{}",
-            stderr(&out)
-        );
-        let after = snapshot(dir.path());
-        assert!(
-            after == before,
-            "nothing changed: {:?} became {:?}",
-            before.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>(),
-            after.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
-        );
-        stderr(&out)
+        restore_refused(dir.path(), &db, &before, from, extra, code)
     };
 
     // A forged copy: a sale's total changed, even with the rollback flag.
@@ -570,19 +566,7 @@ fn restore_refuses_a_forged_copy_a_foreign_one_and_an_extra_trigger() {
     drop(store);
     let before = snapshot(dir.path());
     let refused = |from: &Path, extra: &[&str], code: &str| {
-        let mut args = vec!["restore", "--from", s(from), "--db", s(&db)];
-        args.extend_from_slice(extra);
-        let out = comptoir(&args);
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
-        assert_eq!(stdout(&out).trim(), format!("refused: {code}"));
-        let after = snapshot(dir.path());
-        assert!(
-            after == before,
-            "nothing changed: {:?} became {:?}",
-            before.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>(),
-            after.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
-        );
-        stderr(&out)
+        restore_refused(dir.path(), &db, &before, from, extra, code)
     };
 
     // A backup carrying a trigger that deletes failed-PIN events.

@@ -6,11 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use chrono::Utc;
-use comptoir::app::boot::HeadKeeper;
-use comptoir::store::{journal, witness, Access, Store};
+use comptoir::store::{journal, witness};
 use rusqlite::Connection;
 
-use crate::common::seeded_db;
+use crate::common::{append_notes, seeded_db};
 
 fn comptoir(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_comptoir"))
@@ -44,23 +43,6 @@ fn head(db: &Path) -> String {
         .split_once(' ')
         .unwrap();
     format!("{seq}:{hash}")
-}
-
-/// `n` more journal entries (kind `note`: no table mirrors them), then the head file kept
-/// as the kiosk keeps it.
-fn append_notes(db: &Path, n: i64) {
-    let mut store = Store::open(db, Access::ReadWrite).unwrap();
-    let start = journal::last_time(store.conn())
-        .unwrap()
-        .unwrap_or_else(Utc::now);
-    for i in 0..n {
-        let tx = store.write().unwrap();
-        let mut body = serde_json::Map::new();
-        body.insert("n".into(), i.into());
-        journal::append(&tx, "note", start + chrono::Duration::seconds(i + 1), body).unwrap();
-        tx.commit().unwrap();
-    }
-    HeadKeeper::for_store(&store).unwrap().tick(&store);
 }
 
 /// Runs `sql` on the file as an attacker with `sqlite3` would (no Comptoir in between).

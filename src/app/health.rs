@@ -288,10 +288,7 @@ fn run(config: HealthConfig, tx: Sender<HealthEvent>, stop: Arc<AtomicBool>) {
             return;
         }
     };
-    let first = startup_checks(&conn).and_then(|n| match &config.head_file {
-        Some(path) => witness_check(&conn, path).map(|()| n),
-        None => Ok(n),
-    });
+    let first = first_checks(&conn, config.head_file.as_deref());
     if let Err(f) = &first {
         if f.kind == FaultKind::Schema {
             journal_schema_failure(&conn, &f.detail);
@@ -434,6 +431,16 @@ fn journal_schema_failure(conn: &Connection, reason: &str) {
     if let Err(e) = written {
         log::warn!("schema failure not journaled: {e}");
     }
+}
+
+/// What the checks thread runs before anything else: [`startup_checks`], then the head file
+/// at `head_file` (when the kiosk keeps one) against the journal ([`witness_check`]).
+pub fn first_checks(conn: &Connection, head_file: Option<&Path>) -> Result<u64, Fault> {
+    let n = startup_checks(conn)?;
+    if let Some(path) = head_file {
+        witness_check(conn, path)?;
+    }
+    Ok(n)
 }
 
 /// `quick_check`, the schema against the migrations', then the journal from the mark on;

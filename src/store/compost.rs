@@ -284,15 +284,17 @@ pub fn record_resident_event(
     actor: Option<i64>,
     now_utc: &str,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO resident_events (time_utc, resident_id, actor_id, kind) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![now_utc, resident_id, actor, kind.code()])?;
-    super::ledger::chain_row(
-        conn,
-        &super::ledger::RESIDENT_EVENTS,
-        conn.last_insert_rowid(),
-    )
+    super::atomically(conn, || {
+        conn.prepare_cached(
+            "INSERT INTO resident_events (time_utc, resident_id, actor_id, kind) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![now_utc, resident_id, actor, kind.code()])?;
+        super::ledger::chain_row(
+            conn,
+            &super::ledger::RESIDENT_EVENTS,
+            conn.last_insert_rowid(),
+        )
+    })
 }
 
 /// The kinds of a resident's events, oldest first.

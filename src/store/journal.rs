@@ -1057,13 +1057,19 @@ fn new_key() -> SigningKey {
 
 /// The most recent `key_registered` entry of this kiosk.
 pub fn registered_key(conn: &Connection) -> Result<Option<RegisteredKey>> {
+    latest_key_of(conn, "key_registered")
+}
+
+/// The public key of the most recent entry of `kind` (`key_registered`, `recovery_key`) of
+/// this kiosk.
+fn latest_key_of(conn: &Connection, kind: &str) -> Result<Option<RegisteredKey>> {
     let kiosk = kiosk_id(conn)?;
     let last: Option<(i64, String)> = conn
         .prepare_cached(
-            "SELECT seq, payload FROM journal WHERE kiosk_id = ?1 AND kind = 'key_registered'
+            "SELECT seq, payload FROM journal WHERE kiosk_id = ?1 AND kind = ?2
              ORDER BY seq DESC LIMIT 1",
         )?
-        .query_row([&kiosk], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![kiosk, kind], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((seq, payload)) = last else {
         return Ok(None);
@@ -1268,24 +1274,7 @@ pub fn rotate_key_with_recovery(
 
 /// The most recent `recovery_key` entry of this kiosk.
 pub fn registered_recovery_key(conn: &Connection) -> Result<Option<RegisteredKey>> {
-    let kiosk = kiosk_id(conn)?;
-    let last: Option<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT seq, payload FROM journal WHERE kiosk_id = ?1 AND kind = 'recovery_key'
-             ORDER BY seq DESC LIMIT 1",
-        )?
-        .query_row([&kiosk], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((seq, payload)) = last else {
-        return Ok(None);
-    };
-    let map: Map<String, Value> =
-        serde_json::from_str(&payload).map_err(|e| JournalError::Payload {
-            seq,
-            reason: e.to_string(),
-        })?;
-    let public_key = public_key_of(&map).map_err(|reason| JournalError::Payload { seq, reason })?;
-    Ok(Some(RegisteredKey { seq, public_key }))
+    latest_key_of(conn, "recovery_key")
 }
 
 /// Journals `public` as the association's recovery key, signed by the kiosk's key (the file

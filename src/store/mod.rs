@@ -327,6 +327,30 @@ impl Store {
     }
 }
 
+/// Runs `f` inside a savepoint: kept whole on success, undone on error. Inside the caller's
+/// transaction it nests; outside one (autocommit) it is a transaction of its own, so that a
+/// ledger row and its chain link are never written one without the other.
+pub fn atomically<T, E: From<rusqlite::Error>>(
+    conn: &rusqlite::Connection,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute_batch("SAVEPOINT comptoir_atomic")?;
+    match f() {
+        Ok(value) => {
+            conn.execute_batch("RELEASE comptoir_atomic")?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(undo) =
+                conn.execute_batch("ROLLBACK TO comptoir_atomic; RELEASE comptoir_atomic")
+            {
+                log::error!("rollback of a savepoint failed: {undo}");
+            }
+            Err(e)
+        }
+    }
+}
+
 /// `path` with `suffix` added to its file name (`comptoir.db` + `.key`).
 pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();

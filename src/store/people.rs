@@ -312,12 +312,15 @@ pub fn record_event(
     screen: &str,
     detail: &str,
 ) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO staff_events (time_utc, staff_id, actor_id, kind, screen, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![now_utc, staff_id, actor_id, kind.as_str(), screen, detail],
-    )?;
-    super::ledger::chain_row(conn, &super::ledger::STAFF_EVENTS, conn.last_insert_rowid())
+    // Sign-in events are written outside any transaction: the row and its link go together.
+    super::atomically(conn, || {
+        conn.execute(
+            "INSERT INTO staff_events (time_utc, staff_id, actor_id, kind, screen, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![now_utc, staff_id, actor_id, kind.as_str(), screen, detail],
+        )?;
+        super::ledger::chain_row(conn, &super::ledger::STAFF_EVENTS, conn.last_insert_rowid())
+    })
 }
 
 /// Failed PINs at the staff-side sign-in since the person's last sign-in, lock, lifted lock
@@ -428,4 +431,37 @@ pub fn token_bytes(text: &str) -> Option<[u8; 16]> {
         *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sign-in event is written outside any transaction: when its chain link cannot be
+    /// written, the event is not left behind without it (which `journal verify` would call
+    /// broken).
+    #[test]
+    fn an_event_and_its_chain_link_are_written_together() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        let now = "2026-06-13T08:00:00Z";
+        record_event(conn, now, StaffEvent::PinFailed, None, None, "login", "").unwrap();
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!((count("staff_events"), count("ledger_chain")), (1, 1));
+        conn.execute_batch(
+            "CREATE TEMP TRIGGER no_links BEFORE INSERT ON ledger_chain
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+        let failed = record_event(conn, now, StaffEvent::PinFailed, None, None, "login", "");
+        assert!(failed.is_err());
+        assert_eq!((count("staff_events"), count("ledger_chain")), (1, 1));
+        assert!(conn.is_autocommit(), "no transaction left open");
+        conn.execute_batch("DROP TRIGGER temp.no_links").unwrap();
+        record_event(conn, now, StaffEvent::PinFailed, None, None, "login", "").unwrap();
+        assert_eq!((count("staff_events"), count("ledger_chain")), (2, 2));
+    }
 }

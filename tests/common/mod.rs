@@ -254,3 +254,23 @@ pub fn init_testing_backend() {
         }
     });
 }
+
+/// `n` more journal entries (kind `note`: no table mirrors them), dated after the last one,
+/// then the head file kept as the kiosk keeps it.
+pub fn append_notes(db: &std::path::Path, n: i64) {
+    use comptoir::store::journal;
+    let mut store = Store::open(db, Access::ReadWrite).unwrap();
+    let start = journal::last_time(store.conn())
+        .unwrap()
+        .unwrap_or_else(Utc::now);
+    for i in 0..n {
+        let tx = store.write().unwrap();
+        let mut body = serde_json::Map::new();
+        body.insert("n".into(), i.into());
+        journal::append(&tx, "note", start + chrono::Duration::seconds(i + 1), body).unwrap();
+        tx.commit().unwrap();
+    }
+    comptoir::app::boot::HeadKeeper::for_store(&store)
+        .unwrap()
+        .tick(&store);
+}
