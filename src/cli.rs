@@ -565,11 +565,14 @@ fn run_kiosk(cli: &Cli) -> ExitCode {
     }
     let mut kiosk = Kiosk::new(store, config, mode, Clock::correctable());
     kiosk.language = lang;
-    // Periods that ended while the kiosk was off are closed now (and again before each sale).
-    match crate::app::closures::close_due_periods(&mut kiosk, None) {
-        Ok(0) => {}
-        Ok(n) => eprintln!("comptoir: {n} closures written for ended periods"),
-        Err(e) => eprintln!("comptoir: closures: {e}"),
+    // Periods that ended while the kiosk was off are closed now (and again before each sale);
+    // retention runs.
+    let chores = app::boot::new_day(&mut kiosk);
+    if let Ok(n @ 1..) = chores.closures {
+        eprintln!("comptoir: {n} closures written for ended periods");
+    }
+    if let Err(e) = &chores.closures {
+        eprintln!("comptoir: closures: {e}");
     }
     let ui = match crate::ui::Ui::with_devices(kiosk, devices) {
         Ok(ui) => ui,

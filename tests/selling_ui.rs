@@ -607,3 +607,102 @@ fn a_cart_in_progress_survives_a_power_cut_and_a_sold_one_never_comes_back() {
     sign_in(&ui, "Amina", "1111");
     assert_eq!(label(&ui, "catalog-total"), "€0.00");
 }
+
+/// Every code the sale screens can be given has its own words; only a failure nothing on
+/// screen can cause (a stale screen, a database error) says "nothing was recorded". A
+/// receipt that cannot print under a recorded sale says the sale is recorded.
+#[test]
+fn every_code_the_sale_screens_show_has_its_own_words() {
+    use comptoir::app::cash::CashError;
+    use comptoir::app::sell::SellError;
+    use comptoir::domain::cart::{CartError, PaymentMethod};
+    use comptoir::domain::metrology::{ScaleFault, WeighRefusal};
+    use comptoir::ui::SellLabels;
+
+    crate::common::init_testing_backend();
+    let ui = crate::common::demo_ui("fr", crate::common::Register::Open);
+    let labels = ui.window.global::<SellLabels>();
+    let words = |code: &str, fault: &str| labels.invoke_refusal(code.into(), fault.into());
+    let fallback = words("store", "");
+    assert_eq!(
+        fallback,
+        "Un problème est survenu : rien n’a été enregistré"
+    );
+
+    let mut codes: Vec<(&str, &str)> = vec![
+        (
+            SellError::Denied(comptoir::app::session::Denied::NotSignedIn).code(),
+            "",
+        ),
+        (SellError::NothingChosen.code(), ""),
+        (SellError::UnknownProduct.code(), ""),
+        (SellError::NeedsScale.code(), ""),
+        (SellError::BadQuantity.code(), ""),
+        (SellError::BadAmount(String::new()).code(), ""),
+        (SellError::ClockBehind.code(), ""),
+        (SellError::AlreadyRefunded.code(), ""),
+        (SellError::Closure("date_unconfirmed").code(), ""),
+        (SellError::Closure("key_missing").code(), ""),
+        (SellError::Closure("key_mismatch").code(), ""),
+        ("no_printer", ""),
+    ];
+    for e in [
+        CashError::NoSession,
+        CashError::AlreadyOpen(1),
+        CashError::ClockBehind,
+        CashError::BadAmount(String::new()),
+    ] {
+        codes.push((e.code(), ""));
+    }
+    for e in [
+        CartError::EmptyCart,
+        CartError::BadDiscount,
+        CartError::DiscountTooLarge,
+        CartError::PaymentsInProgress,
+        CartError::PaymentNotPositive,
+        CartError::NothingDue,
+        CartError::NonCashAboveRemaining(PaymentMethod::Card),
+        CartError::CreditsAboveShare,
+        CartError::CreditsAboveBalance,
+        CartError::Short { missing: 1 },
+    ] {
+        codes.push((e.code(), ""));
+    }
+    let faults = [
+        ScaleFault::Motion,
+        ScaleFault::OverCapacity,
+        ScaleFault::UnderZero,
+        ScaleFault::NotZeroed,
+        ScaleFault::UnsupportedUnit,
+        ScaleFault::NoAnswer,
+        ScaleFault::Garbage,
+        ScaleFault::Disconnected,
+    ];
+    let refusals = [
+        WeighRefusal::Unstable,
+        WeighRefusal::BelowMinimum,
+        WeighRefusal::AboveMaximum,
+        WeighRefusal::OverCapacity,
+        WeighRefusal::Negative,
+        WeighRefusal::NoReturnToZero,
+        WeighRefusal::BadTare,
+        WeighRefusal::SoftwareTareNotAllowed,
+        WeighRefusal::DoubleTare,
+        WeighRefusal::ManualNotAllowed,
+    ];
+    for r in refusals
+        .into_iter()
+        .chain(faults.into_iter().map(WeighRefusal::ScaleError))
+    {
+        codes.push((r.code(), r.fault_code().unwrap_or("")));
+    }
+    let unlabelled: Vec<_> = codes
+        .iter()
+        .filter(|(code, fault)| words(code, fault) == fallback)
+        .collect();
+    assert!(unlabelled.is_empty(), "no words for {unlabelled:?}");
+    assert_eq!(
+        words("no_printer", ""),
+        "Pas d’imprimante : la vente est enregistrée, le ticket n’est pas imprimé"
+    );
+}

@@ -12,6 +12,9 @@
 //!   and at a clean stop, so that at the next start a journal shorter than it, or not
 //!   containing it, is caught (see [`crate::app::health`]). Failing to write it is logged and
 //!   shown nowhere else: it never stops selling.
+//! - **The day's chores** ([`new_day`]): at start-up and when the local day changes, the
+//!   periods that ended are closed and inactive residents anonymised (the retention rule);
+//!   each failure is logged and retried at the next start or day.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,38 @@ use serde_json::Map;
 
 use crate::store::journal::{self, TechnicalEvent};
 use crate::store::{witness, Store};
+
+/// What [`new_day`] did.
+#[derive(Debug)]
+pub struct DayChores {
+    /// Closures written for the periods that ended (or why they wait).
+    pub closures: Result<usize, crate::app::closures::ClosureError>,
+    /// Residents anonymised by the retention rule.
+    pub retention: Result<usize, crate::store::compost::CompostError>,
+}
+
+/// The chores of a new day, at start-up and when the local day changes: the periods that
+/// ended are closed ([`crate::app::closures::close_due_periods`]; they also close before each
+/// sale), then inactive residents are anonymised
+/// ([`crate::app::compost::apply_retention`]). Both are logged here.
+pub fn new_day(kiosk: &mut crate::app::Kiosk) -> DayChores {
+    let closures = crate::app::closures::close_due_periods(kiosk, None);
+    match &closures {
+        Ok(0) => {}
+        Ok(n) => log::info!("{n} closures written for ended periods"),
+        Err(e) => log::info!("closures wait: {e}"),
+    }
+    let retention = crate::app::compost::apply_retention(kiosk);
+    match &retention {
+        Ok(0) => {}
+        Ok(n) => log::info!("retention: {n} inactive residents anonymised"),
+        Err(e) => log::error!("retention: {e}"),
+    }
+    DayChores {
+        closures,
+        retention,
+    }
+}
 
 /// What was found where the database should be.
 #[derive(Debug, Clone, PartialEq, Eq)]

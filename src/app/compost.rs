@@ -531,6 +531,71 @@ pub fn end(kiosk: &mut Kiosk) {
     }
 }
 
+/// What a garden lead or an admin records about a bin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinAction {
+    Turned,
+    /// Filling, then maturing, then ready, then filling again.
+    NextStatus,
+    /// Tenths of a degree Celsius.
+    Temperature(i64),
+    /// Grams of brown material added.
+    BrownAdded(i64),
+    /// Grams of compost taken out.
+    Emptied(i64),
+}
+
+/// Why a bin's log entry was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum BinLogError {
+    #[error(transparent)]
+    Denied(#[from] super::session::Denied),
+    #[error("no bin to record this on")]
+    NoBin,
+    #[error(transparent)]
+    Store(#[from] store::CompostError),
+}
+
+/// The bin the staff screen works on: `chosen` when it still exists, else the first.
+pub fn selected_bin(kiosk: &Kiosk, chosen: Option<i64>) -> rusqlite::Result<Option<store::Bin>> {
+    let bins = store::bins(kiosk.store.conn())?;
+    Ok(bins
+        .iter()
+        .find(|b| Some(b.id) == chosen)
+        .or(bins.first())
+        .cloned())
+}
+
+/// Records `action` on the bin `chosen` (see [`selected_bin`]), by the staff signed in
+/// (garden leads and admins: [`super::roles::Action::Composters`]).
+pub fn log_bin(
+    kiosk: &mut Kiosk,
+    chosen: Option<i64>,
+    action: BinAction,
+) -> Result<(), BinLogError> {
+    use store::{BinEvent, BinStatus};
+    let staff = kiosk.session.require(super::roles::Action::Composters)?.id;
+    let bin = selected_bin(kiosk, chosen)
+        .map_err(store::CompostError::from)?
+        .ok_or(BinLogError::NoBin)?;
+    let event = match action {
+        BinAction::Turned => BinEvent::Turned,
+        BinAction::NextStatus => BinEvent::Status(match bin.status {
+            BinStatus::Filling => BinStatus::Maturing,
+            BinStatus::Maturing => BinStatus::Ready,
+            BinStatus::Ready => BinStatus::Filling,
+        }),
+        BinAction::Temperature(n) => BinEvent::Temperature(n),
+        BinAction::BrownAdded(n) => BinEvent::BrownAdded(n),
+        BinAction::Emptied(n) => BinEvent::Emptied(n),
+    };
+    let now = crate::store::utc_text(kiosk.clock.now());
+    let tx = kiosk.store.write().map_err(store::CompostError::from)?;
+    store::log_bin(&tx, bin.id, event, Some(staff), &now)?;
+    tx.commit().map_err(store::CompostError::from)?;
+    Ok(())
+}
+
 /// The config's retention, applied: residents inactive for that many months are anonymised
 /// (never deleted). Returns how many.
 pub fn apply_retention(kiosk: &mut Kiosk) -> Result<usize, store::CompostError> {

@@ -21,6 +21,8 @@ pub enum PrintError {
     Sale(String),
     #[error("only an administrator may do this")]
     NotAllowed,
+    #[error("cash session: {0}")]
+    Cash(#[from] super::cash::CashError),
 }
 
 /// The drawer rule: after a sale is stored, the cash drawer opens if cash changed hands and a
@@ -114,6 +116,24 @@ pub fn some_card_payload(kiosk: &Kiosk) -> Option<String> {
         let bytes = crate::store::people::token_bytes(&token)?;
         Some(CardPayload::from_token(bytes).encode())
     })
+}
+
+/// Queues the Z report of the closed cash `session` (the seller asked for it; the role is
+/// checked by [`super::cash::z_report`]).
+pub fn queue_z_report(
+    kiosk: &Kiosk,
+    section: &PrinterSection,
+    session: i64,
+) -> Result<(), PrintError> {
+    let report = super::cash::z_report(kiosk, session)?;
+    let bytes = crate::devices::printer::encode(section, &report);
+    print_queue::enqueue(
+        kiosk.store.conn(),
+        &format!("Z {session}"),
+        &bytes,
+        &utc_text(kiosk.clock.now()),
+    )?;
+    Ok(())
 }
 
 /// Queues the receipt of the sale recorded at journal `seq` (the customer asked for it). The

@@ -480,6 +480,35 @@ pub fn choose_divers(kiosk: &mut Kiosk) -> Result<(), SellError> {
 /// The label of a "divers" line (receipts are in French).
 pub const DIVERS_LABEL: &str = "Divers";
 
+/// The price the weighing panel shows for the product chosen: of the weight typed by hand,
+/// of the scale's weight net of the tare chosen on the kiosk (what the rules will sell), of
+/// the "divers" amount typed, or of the pieces typed. `None` while the scale gives no weight.
+pub fn live_line_price(kiosk: &Kiosk, chosen: &Chosen) -> Option<i64> {
+    let p = &chosen.product;
+    let typed = |default: i64| chosen.qty_digits.parse::<i64>().unwrap_or(default);
+    let weighed = |grams: i64| {
+        crate::domain::pricing::weighed_price(grams.max(0), p.price_cents).unwrap_or(0)
+    };
+    if p.pricing == Pricing::PerKg && chosen.manual {
+        Some(weighed(typed(0)))
+    } else if p.pricing == Pricing::PerKg {
+        match kiosk.devices.scale {
+            ScaleView::Weight { grams, stable, net } => {
+                let reading = ScaleReading { grams, stable, net };
+                Some(weighed(crate::domain::metrology::net_of(
+                    &reading,
+                    kiosk.sell.tare_g,
+                )))
+            }
+            _ => None,
+        }
+    } else if is_divers(chosen) {
+        Some(typed(0))
+    } else {
+        Some(typed(1) * p.price_cents)
+    }
+}
+
 /// Is the chosen product the "divers" item?
 pub fn is_divers(chosen: &Chosen) -> bool {
     chosen.product.id == 0

@@ -251,10 +251,10 @@ pub fn lift_lock(
     Ok(())
 }
 
-/// Creates the first admin of a new (non-demo) database. Refused once anybody exists.
+/// Creates the first admin of a new (non-demo) database and signs them in, both journaled in
+/// one transaction; the kiosk then shows the staff screen. Refused once anybody exists.
 pub fn create_first_admin(
-    store: &mut Store,
-    clock: &Clock,
+    kiosk: &mut super::Kiosk,
     name: &str,
     pin: &str,
 ) -> Result<i64, StaffError> {
@@ -262,12 +262,12 @@ pub fn create_first_admin(
     if !pin_well_formed(pin) {
         return Err(StaffError::BadPin);
     }
-    let tx = store.write()?;
+    let tx = kiosk.store.write()?;
     let anybody: i64 = tx.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?;
     if anybody > 0 {
         return Err(StaffError::Denied(Denied::NotSignedIn));
     }
-    let now = utc_text(clock.now());
+    let now = utc_text(kiosk.clock.now());
     let id = people::add_staff(&tx, &name, Role::Admin, &people::hash_pin(pin), &now)?;
     people::record_event(
         &tx,
@@ -278,6 +278,18 @@ pub fn create_first_admin(
         "first-start",
         "admin",
     )?;
+    people::record_event(
+        &tx,
+        &now,
+        StaffEvent::SignedIn,
+        Some(id),
+        Some(id),
+        "first-start",
+        "",
+    )?;
+    let (person, _) = people::staff_by_id(&tx, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.commit()?;
+    kiosk.session.assume(person);
+    kiosk.screen = super::Screen::AdminStaff;
     Ok(id)
 }

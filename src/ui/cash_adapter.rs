@@ -199,20 +199,9 @@ pub(super) fn wire(
             };
             let kk = k.borrow();
             let devices = d.borrow();
-            let queued = match (cash::z_report(&kk, session), devices.printer_section()) {
-                (Ok(report), Some(section)) => {
-                    let bytes = crate::devices::printer::encode(section, &report);
-                    let now = crate::store::utc_text(kk.clock.now());
-                    crate::store::print_queue::enqueue(
-                        kk.store.conn(),
-                        &format!("Z {session}"),
-                        &bytes,
-                        &now,
-                    )
-                    .map_err(|e| e.to_string())
-                }
-                (Err(e), _) => Err(e.to_string()),
-                (_, None) => Err("no printer".to_string()),
+            let queued = match devices.printer_section() {
+                Some(section) => crate::app::printing::queue_z_report(&kk, section, session),
+                None => Err(crate::app::printing::PrintError::NoPrinter),
             };
             match queued {
                 Ok(_) => {

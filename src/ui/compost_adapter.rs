@@ -20,7 +20,7 @@ use crate::devices::Devices;
 use crate::domain::money::format_money;
 use crate::domain::weight::{format_grams_short, format_kg};
 use crate::domain::Lang;
-use crate::store::compost::{self as store, BinEvent, BinStatus, WasteKind};
+use crate::store::compost::{self as store, BinStatus, WasteKind};
 
 fn lang(k: &Kiosk) -> Lang {
     Lang::from_code(&k.language).unwrap_or(Lang::Fr)
@@ -93,11 +93,6 @@ pub(super) fn wire(
 ) {
     {
         let mut k = kiosk.borrow_mut();
-        match compost::apply_retention(&mut k) {
-            Ok(0) => {}
-            Ok(n) => log::info!("retention: {n} inactive residents anonymised"),
-            Err(e) => log::error!("retention: {e}"),
-        }
         if k.compost.compost_only && k.screen == Screen::Home {
             k.screen = Screen::CompostIdle;
         }
@@ -164,18 +159,11 @@ pub(super) fn wire(
         super::touched(&w, k, &idle);
     });
     on!(on_bin_turned, |k, w, idle| {
-        bin_log(k, |_| Some(BinEvent::Turned));
+        bin_log(k, compost::BinAction::Turned);
         super::touched(&w, k, &idle);
     });
     on!(on_bin_next_status, |k, w, idle| {
-        let status = selected_bin(&k.borrow()).map(|b| b.status);
-        bin_log(k, |_| {
-            Some(BinEvent::Status(match status? {
-                BinStatus::Filling => BinStatus::Maturing,
-                BinStatus::Maturing => BinStatus::Ready,
-                BinStatus::Ready => BinStatus::Filling,
-            }))
-        });
+        bin_log(k, compost::BinAction::NextStatus);
         super::touched(&w, k, &idle);
     });
     on!(
@@ -209,11 +197,14 @@ pub(super) fn wire(
         });
         match digits.parse::<i64>() {
             // Temperatures are typed in tenths (425 is 42,5 °C); weights in kg with 3 decimals.
-            Ok(n) if n > 0 => bin_log(k, |_| match entry.as_str() {
-                "temperature" => Some(BinEvent::Temperature(n)),
-                "brown" => Some(BinEvent::BrownAdded(n)),
-                _ => Some(BinEvent::Emptied(n)),
-            }),
+            Ok(n) if n > 0 => bin_log(
+                k,
+                match entry.as_str() {
+                    "temperature" => compost::BinAction::Temperature(n),
+                    "brown" => compost::BinAction::BrownAdded(n),
+                    _ => compost::BinAction::Emptied(n),
+                },
+            ),
             _ => FORMS.with(|f| f.borrow_mut().bin_message = "empty".into()),
         }
         super::touched(&w, k, &idle);
@@ -229,40 +220,29 @@ pub(super) fn wire(
 }
 
 fn selected_bin(k: &Kiosk) -> Option<store::Bin> {
-    let bins = store::bins(k.store.conn()).ok()?;
     let chosen = FORMS.with(|f| f.borrow().bin);
-    bins.iter()
-        .find(|b| Some(b.id) == chosen)
-        .or(bins.first())
-        .cloned()
+    match compost::selected_bin(k, chosen) {
+        Ok(bin) => bin,
+        Err(e) => {
+            log::error!("bins: {e}");
+            None
+        }
+    }
 }
 
-/// Records something done to the selected bin (garden leads and admins).
-fn bin_log(kiosk: &Shared, event: impl FnOnce(&store::Bin) -> Option<BinEvent>) {
-    let mut k = kiosk.borrow_mut();
-    let message = (|| {
-        let staff = k.session.require(Action::Composters).ok()?.id;
-        let bin = selected_bin(&k)?;
-        let event = event(&bin)?;
-        let now = crate::store::utc_text(k.clock.now());
-        let result = k
-            .store
-            .write()
-            .map_err(store::CompostError::from)
-            .and_then(|tx| {
-                store::log_bin(&tx, bin.id, event, Some(staff), &now)?;
-                tx.commit()?;
-                Ok(())
-            });
-        Some(match result {
-            Ok(()) => "saved",
-            Err(e) => {
-                log::error!("bin: {e}");
-                "store"
-            }
-        })
-    })()
-    .unwrap_or("not_allowed");
+/// Records something done to the selected bin (garden leads and admins); the form says how
+/// it went.
+fn bin_log(kiosk: &Shared, action: compost::BinAction) {
+    let chosen = FORMS.with(|f| f.borrow().bin);
+    let result = compost::log_bin(&mut kiosk.borrow_mut(), chosen, action);
+    let message = match result {
+        Ok(()) => "saved",
+        Err(compost::BinLogError::Store(e)) => {
+            log::error!("bin: {e}");
+            "store"
+        }
+        Err(compost::BinLogError::Denied(_) | compost::BinLogError::NoBin) => "not_allowed",
+    };
     FORMS.with(|f| {
         let mut f = f.borrow_mut();
         f.bin_message = message.into();
@@ -270,7 +250,6 @@ fn bin_log(kiosk: &Shared, event: impl FnOnce(&store::Bin) -> Option<BinEvent>) 
             f.bin_digits.clear();
         }
     });
-    drop(k);
 }
 
 fn wire_residents(

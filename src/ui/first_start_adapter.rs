@@ -7,9 +7,6 @@ use slint::ComponentHandle;
 
 use super::{AdminMessage, AppWindow, EditField, FirstStartAdapter, Shared};
 use crate::app::staff::{self, StaffError};
-use crate::app::{Kiosk, Screen};
-use crate::store::people::{self, StaffEvent};
-use crate::store::utc_text;
 
 #[derive(Debug, Default)]
 struct Form {
@@ -90,31 +87,8 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared) {
             let message = if pin != again {
                 Some(AdminMessage::PinMismatch)
             } else {
-                let mut guard = k.borrow_mut();
-                let Kiosk {
-                    store,
-                    clock,
-                    session,
-                    ..
-                } = &mut *guard;
-                match staff::create_first_admin(store, clock, &name, &pin) {
-                    Ok(id) => {
-                        if let Ok(Some((person, _))) = people::staff_by_id(store.conn(), id) {
-                            let now = utc_text(clock.now());
-                            let _ = people::record_event(
-                                store.conn(),
-                                &now,
-                                StaffEvent::SignedIn,
-                                Some(id),
-                                Some(id),
-                                "first-start",
-                                "",
-                            );
-                            session.assume(person);
-                        }
-                        guard.screen = Screen::AdminStaff;
-                        None
-                    }
+                match staff::create_first_admin(&mut k.borrow_mut(), &name, &pin) {
+                    Ok(_) => None,
                     Err(StaffError::NameEmpty) => Some(AdminMessage::NameEmpty),
                     Err(StaffError::BadPin) => Some(AdminMessage::PinShort),
                     Err(e) => {

@@ -183,15 +183,12 @@ impl Ui {
                     if let Some(w) = weak.upgrade() {
                         update_clock(&w, &k.borrow());
                         // A new day: yesterday is closed now, so that a kiosk left on (the
-                        // composter) keeps its closures and its last entry's date current.
+                        // composter) keeps its closures and its last entry's date current;
+                        // retention runs.
                         let today = local_day(&k.borrow());
                         if today != day.get() {
                             day.set(today);
-                            match app::closures::close_due_periods(&mut k.borrow_mut(), None) {
-                                Ok(0) => {}
-                                Ok(n) => log::info!("{n} closures written for ended periods"),
-                                Err(e) => log::info!("closures wait: {e}"),
-                            }
+                            app::boot::new_day(&mut k.borrow_mut());
                             refresh(&w, &k);
                         }
                         // The compost-only hours begin or end at the next idle moment.

@@ -392,6 +392,8 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
         return;
     };
     let p = &chosen.product;
+    // The price of what the rules will sell.
+    let price = sell::live_line_price(kiosk, &chosen);
     a.set_product_name(p.name.as_str().into());
     a.set_product_icon(p.icon.as_str().into());
     a.set_unit_price(format_money(p.price_cents, l).into());
@@ -417,8 +419,7 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
         a.set_weight(format_kg(grams, l).into());
         a.set_stable(true);
         a.set_net(true);
-        let price = crate::domain::pricing::weighed_price(grams, p.price_cents).unwrap_or(0);
-        a.set_line_price(format_money(price, l).into());
+        a.set_line_price(format_money(price.unwrap_or(0), l).into());
         a.set_can_add(grams > 0);
         a.set_refusal("".into());
         a.set_fault("".into());
@@ -429,12 +430,7 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
                 a.set_weight(format_kg(grams, l).into());
                 a.set_stable(stable);
                 a.set_net(net);
-                // The price of what the rules will sell: the net after Comptoir's tare.
-                let reading = crate::domain::metrology::ScaleReading { grams, stable, net };
-                let sold = crate::domain::metrology::net_of(&reading, kiosk.sell.tare_g);
-                let price =
-                    crate::domain::pricing::weighed_price(sold.max(0), p.price_cents).unwrap_or(0);
-                a.set_line_price(format_money(price, l).into());
+                a.set_line_price(format_money(price.unwrap_or(0), l).into());
             }
             _ => {
                 a.set_scale_ok(false);
@@ -459,7 +455,7 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
             }
         }
     } else if sell::is_divers(&chosen) {
-        let cents: i64 = chosen.qty_digits.parse().unwrap_or(0);
+        let cents = price.unwrap_or(0);
         a.set_line_price(format_money(cents, l).into());
         a.set_unit_price("".into());
         a.set_can_add(cents > 0);
@@ -467,7 +463,7 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     } else {
         let qty: i64 = chosen.qty_digits.parse().unwrap_or(1);
         a.set_qty(qty.to_string().into());
-        a.set_line_price(format_money(qty * p.price_cents, l).into());
+        a.set_line_price(format_money(price.unwrap_or(0), l).into());
         a.set_can_add(true);
         a.set_refusal("".into());
     }
