@@ -1,4 +1,5 @@
-//! The command line (contract in DESIGN.md): the kiosk by default, plus maintenance commands.
+//! The command line (contract in ARCHITECTURE.md, "Command line"): the kiosk by default, plus
+//! maintenance commands.
 //!
 //! Exit codes: 0 ok; 1 the operation failed or found a fault; 2 usage error; 3 the database is
 //! missing, not Comptoir's, newer than this build, or read-only. Standard output carries fixed

@@ -1,8 +1,9 @@
 //! `comptoir export harvests|stock`: the garden's figures for the books and the funders, in
-//! the format of `export sales` (DESIGN.md): CSV (RFC 4180, header row) or a JSON array of
-//! objects with the same keys; dates `YYYY-MM-DD` local, both ends inclusive; times RFC 3339
-//! UTC; integer columns in grams end in `_g`, in cents in `_cents`. Quantities in the product's
-//! stock unit (`unit`: `g` or `piece`) are in columns without a suffix.
+//! the format of `export sales` (ARCHITECTURE.md, "Command line"): CSV (RFC 4180, header row)
+//! or a JSON array of objects with the same keys; dates `YYYY-MM-DD` local, both ends
+//! inclusive; times RFC 3339 UTC; integer columns in grams end in `_g`, in cents in `_cents`.
+//! Quantities in the product's stock unit (`unit`: `g` or `piece`) are in columns without a
+//! suffix.
 
 use std::collections::HashMap;
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
 //! Comptoir: the touchscreen kiosk of a neighbourhood association's market stall, garden and
-//! shared composter. See DESIGN.md in the project's shared notes and the README.
+//! shared composter. See ARCHITECTURE.md (where things are, the rules and their tests) and the
+//! README.
 //!
 //! Dependencies point inward: `ui -> app -> (domain, store, devices) -> hardware`.
 

@@ -26,7 +26,8 @@ fn body(value: Value) -> Map<String, Value> {
     }
 }
 
-/// A sale of `total` cents at 5.5 % VAT, with the breakdown of DESIGN.md.
+/// A sale of `total` cents at 5.5 % VAT, with the breakdown of ARCHITECTURE.md, "Rules of the
+/// data".
 fn sale(total: i64) -> Map<String, Value> {
     let ht = (total * 10000 * 2 + 10550) / (2 * 10550); // round half up, positive amounts
     body(json!({

@@ -79,8 +79,8 @@ impl From<JournalError> for CashError {
     }
 }
 
-/// The clock rule of DESIGN.md: nothing is written while the clock reads earlier than the
-/// newest journal entry.
+/// The clock rule (ARCHITECTURE.md, "Time"): nothing is written while the clock reads earlier
+/// than the newest journal entry.
 fn check_clock(kiosk: &Kiosk, now: DateTime<Utc>) -> Result<(), CashError> {
     crate::store::journal::check_clock(kiosk.store.conn(), now)?;
     Ok(())

@@ -5,7 +5,7 @@
 //!
 //! A Raspberry Pi has no battery clock. Offline, it starts at the time it last saved, which
 //! can be days behind: the journal then refuses every entry dated before its newest one
-//! (DESIGN.md, "Time"), and selling and deposits stop with a message. An administrator sets
+//! (ARCHITECTURE.md, "Time"), and selling and deposits stop with a message. An administrator sets
 //! the time on the `admin.clock` screen ([`set_time`]): the correction is journaled first
 //! (kind `clock_set`: `staff_id`, `from_utc`, `to_utc`; the one kind allowed to go back in
 //! time), then applied. The kiosk asks the system to set its clock (`timedatectl set-time`;

@@ -1,5 +1,5 @@
-//! Day, month and year closures, made automatically once a period has ended (DESIGN.md, "The
-//! journal"; issue 5, "Cash sessions and closures").
+//! Day, month and year closures, made automatically once a period has ended (ARCHITECTURE.md,
+//! "The journal"; issue 5, "Cash sessions and closures").
 //!
 //! # What is closed
 //!

@@ -29,7 +29,7 @@ pub use clock::Clock;
 pub use roles::Action;
 use session::Session;
 
-/// The screens of the kiosk. `name()` is the screenshot name of DESIGN.md.
+/// The screens of the kiosk. `name()` is the screenshot name (ARCHITECTURE.md, "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
     Home,

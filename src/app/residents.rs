@@ -509,7 +509,7 @@ pub fn export_json(
 
 // ---------------------------------------------------------------------------------------------
 // Command line (`comptoir card`, `resident export`, `export deposits|impact`). Each returns
-// the exit code of DESIGN.md: 0 ok, 1 failed, 3 database.
+// the exit code of ARCHITECTURE.md, "Command line": 0 ok, 1 failed, 3 database.
 
 /// `comptoir card RESIDENT --db PATH --png FILE`: makes the resident a new card (the old one
 /// stops working; journaled as `card_issued` by the kiosk itself) and writes it as a PNG. The

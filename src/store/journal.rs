@@ -1,4 +1,4 @@
-//! The journal: the inalterable record of sales and money (DESIGN.md, "The journal").
+//! The journal: the inalterable record of sales and money (ARCHITECTURE.md, "The journal").
 //!
 //! # Entries
 //!
@@ -68,7 +68,7 @@
 //! Entries of kind `sale` and `refund` are expected to carry (see [`sum_sales`]):
 //! - `total_cents`: integer, the ticket's total including VAT (negative for a refund);
 //! - `vat` (optional): an array of `{"vat_bp":550,"ttc_cents":..,"ht_cents":..,"vat_cents":..}`,
-//!   the ticket's breakdown per rate (DESIGN.md, "Rules of the data");
+//!   the ticket's breakdown per rate (ARCHITECTURE.md, "Rules of the data");
 //! - `training` (optional): `true` for training mode, never counted in real totals.
 
 use std::borrow::Cow;

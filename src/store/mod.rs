@@ -1,5 +1,5 @@
-//! The SQLite store: opening with the checks of DESIGN.md, pragmas, migrations, and one module
-//! per aggregate.
+//! The SQLite store: opening with the checks of ARCHITECTURE.md ("Command line", exit code 3),
+//! pragmas, migrations, and one module per aggregate.
 //!
 //! Opening never changes a file it should not: before anything is written, the file is opened
 //! read-only and its `application_id` and `user_version` are read. A file that is not SQLite,

@@ -2,7 +2,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// What a member of staff may do; see DESIGN.md and the role matrix in `app::session`.
+/// What a member of staff may do; see ARCHITECTURE.md, "Roles and the lockdown", and the role
+/// matrix in `app::roles`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     Seller,
