@@ -376,9 +376,9 @@ pub fn main() -> ExitCode {
         Some(Command::Export(ExportCommand::Impact(a))) => compost_export(&cli, &a, true),
         Some(Command::Card { resident, png }) => {
             match (open_writable(&cli, "card"), config_or_default(&cli)) {
-                (Ok((_, mut store)), Ok(config)) => ExitCode::from(app::residents::card_command(
-                    &mut store, &config, resident, &png,
-                )),
+                (Ok((_, mut store, _lock)), Ok(config)) => ExitCode::from(
+                    app::residents::card_command(&mut store, &config, resident, &png),
+                ),
                 (Err(code), _) | (_, Err(code)) => code,
             }
         }
@@ -1052,9 +1052,12 @@ pub(crate) fn open_read_only(cli: &Cli, command: &str) -> Result<(PathBuf, Store
     }
 }
 
-/// The database of a command that writes to it: it must exist (a writing command never makes
-/// a new one).
-pub(crate) fn open_writable(cli: &Cli, command: &str) -> Result<(PathBuf, Store), ExitCode> {
+/// The database of a command that writes to it, with its one-process lock: it must exist (a
+/// writing command never makes a new one) and no kiosk or other writer may hold it.
+pub(crate) fn open_writable(
+    cli: &Cli,
+    command: &str,
+) -> Result<(PathBuf, Store, crate::store::lock::DbLock), ExitCode> {
     let Some(db) = &cli.db else {
         eprintln!("comptoir: {command} needs --db PATH");
         return Err(ExitCode::from(EXIT_USAGE));
@@ -1064,8 +1067,9 @@ pub(crate) fn open_writable(cli: &Cli, command: &str) -> Result<(PathBuf, Store)
             path: db.clone(),
         }));
     }
+    let lock = lock_db(db, &format!("comptoir {command}"))?;
     match Store::open(db, Access::ReadWrite) {
-        Ok(s) => Ok((db.clone(), s)),
+        Ok(s) => Ok((db.clone(), s, lock)),
         Err(e) => Err(db_error(&e)),
     }
 }

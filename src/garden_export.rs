@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate};
 
-use crate::app::garden::local_midnight_utc;
 use crate::cli::{Cli, ExportArgs, ExportFormat, EXIT_DATABASE, EXIT_FAILED, EXIT_USAGE};
 use crate::domain::stock::{is_low, to_grams};
 use crate::store::catalog::{self, Product};
@@ -131,10 +130,10 @@ pub fn harvest_rows(
     to: Option<NaiveDate>,
     tz: chrono_tz::Tz,
 ) -> rusqlite::Result<Vec<HarvestExportRow>> {
-    let start = from.map(|d| local_midnight_utc(d, tz));
+    let start = from.map(|d| crate::store::local_midnight_utc(d, tz));
     let end = to
         .and_then(|d| d.succ_opt())
-        .map(|d| local_midnight_utc(d, tz));
+        .map(|d| crate::store::local_midnight_utc(d, tz));
     Ok(
         gstore::harvest_rows(conn, start.as_deref(), end.as_deref())?
             .into_iter()
@@ -173,8 +172,8 @@ pub fn stock_rows(
     to: NaiveDate,
     tz: chrono_tz::Tz,
 ) -> rusqlite::Result<Vec<StockExportRow>> {
-    let end = local_midnight_utc(to.succ_opt().unwrap_or(to), tz);
-    let start = from.map_or_else(String::new, |d| local_midnight_utc(d, tz));
+    let end = crate::store::local_midnight_utc(to.succ_opt().unwrap_or(to), tz);
+    let start = from.map_or_else(String::new, |d| crate::store::local_midnight_utc(d, tz));
     let on_hand = gstore::all_on_hand_before(conn, &end)?;
     let thresholds = gstore::thresholds(conn)?;
     let sums = gstore::move_sums(conn, &start, &end)?;

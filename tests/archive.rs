@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::run_comptoir as comptoir;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use comptoir::store::{journal, Access, Store};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -13,15 +14,6 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-fn comptoir(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_comptoir"))
-        .args(args)
-        .env("XDG_DATA_HOME", "/nonexistent-comptoir-data")
-        .env("XDG_CONFIG_HOME", "/nonexistent-comptoir-config")
-        .output()
-        .expect("the binary runs")
-}
 
 fn code(o: &Output) -> i32 {
     o.status.code().expect("exited")

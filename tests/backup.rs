@@ -7,7 +7,7 @@
 //! health thread backs up within a period of the stick appearing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
@@ -16,20 +16,7 @@ use comptoir::store::{journal, witness, Access, Store};
 use rusqlite::Connection;
 
 use crate::common::{append_notes, seeded_db};
-
-fn comptoir(args: &[&str]) -> Output {
-    comptoir_env(args, &[])
-}
-
-/// The binary with test hooks set in its environment.
-fn comptoir_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_comptoir"));
-    cmd.args(args).env("XDG_CONFIG_HOME", "/nonexistent");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
+use crate::common::{run_comptoir as comptoir, run_comptoir_env as comptoir_env};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -3,8 +3,6 @@
 //! credits earned and spent at the stall, the chained credits ledger, anonymisation, bins and
 //! the exports.
 
-use std::process::Command;
-
 use chrono::{TimeZone, Utc};
 use comptoir::app::compost::{self, Notice, Step};
 use comptoir::app::devices::ScaleView;
@@ -20,16 +18,8 @@ use comptoir::store::{Access, Store};
 use comptoir::ui::{Screen, Ui};
 use comptoir_hardware::cards::CardPayload;
 
+use crate::common::run_comptoir as comptoir;
 use crate::common::{label, screen, seeded_db, tap, wait_for};
-
-fn comptoir(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_comptoir"))
-        .args(args)
-        .env("XDG_DATA_HOME", "/nonexistent-comptoir-data")
-        .env("XDG_CONFIG_HOME", "/nonexistent-comptoir-config")
-        .output()
-        .expect("the binary runs")
-}
 
 /// 20 June 2026, 10:42 in Paris: after the seeded period.
 fn clock() -> Clock {

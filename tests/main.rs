@@ -24,6 +24,7 @@ mod kill;
 mod languages;
 mod pins;
 mod products;
+mod read_failures;
 mod sales;
 mod selling_ui;
 mod staff;

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::run_comptoir as comptoir;
 use chrono::{DateTime, Utc};
 use comptoir::domain::cart::{Cart, Discount, LineKind, PaymentMethod, PaymentPolicy, Sale};
 use comptoir::domain::vat::ht_from_ttc;
@@ -319,15 +320,6 @@ fn an_abandoned_cart_is_journaled_and_the_tables_refuse_edits() {
 
 // ---------------------------------------------------------------------------------------------
 // Through the binary
-
-fn comptoir(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_comptoir"))
-        .args(args)
-        .env("XDG_DATA_HOME", "/nonexistent-comptoir-data")
-        .env("XDG_CONFIG_HOME", "/nonexistent-comptoir-config")
-        .output()
-        .expect("run comptoir")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

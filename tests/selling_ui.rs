@@ -619,14 +619,13 @@ fn every_code_the_sale_screens_show_has_its_own_words() {
     use comptoir::domain::metrology::{ScaleFault, WeighRefusal};
     use comptoir::ui::SellLabels;
 
-    crate::common::init_testing_backend();
     let ui = crate::common::demo_ui("fr", crate::common::Register::Open);
     let labels = ui.window.global::<SellLabels>();
     let words = |code: &str, fault: &str| labels.invoke_refusal(code.into(), fault.into());
     let fallback = words("store", "");
     assert_eq!(
         fallback,
-        "Un problème est survenu : rien n’a été enregistré"
+        "Un problème est survenu : rien n'a été enregistré"
     );
 
     let mut codes: Vec<(&str, &str)> = vec![

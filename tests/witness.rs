@@ -9,15 +9,8 @@ use chrono::Utc;
 use comptoir::store::{journal, witness};
 use rusqlite::Connection;
 
+use crate::common::run_comptoir as comptoir;
 use crate::common::{append_notes, seeded_db};
-
-fn comptoir(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_comptoir"))
-        .args(args)
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -328,6 +321,11 @@ fn one_process_per_database_and_readers_need_no_lock() {
     );
     let out = comptoir(&["init", "--db", s(&db)]);
     assert_eq!(out.status.code(), Some(3));
+    // A resident's new card is a write too.
+    let png = dir.path().join("card.png");
+    let out = comptoir(&["card", "--db", s(&db), "--png", s(&png), "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!png.exists());
     // Reading needs no lock.
     let out = comptoir(&["journal", "head", "--db", s(&db)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

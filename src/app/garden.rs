@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use super::devices::ScaleView;
 use super::roles::Action;
@@ -26,6 +26,7 @@ use crate::domain::weight::format_kg;
 use crate::domain::Lang;
 use crate::store::catalog::{self, Pricing, Product};
 use crate::store::garden::{self as gstore, GardenError, MoveSource, NewHarvest};
+use crate::store::local_midnight_utc;
 use crate::store::utc_text;
 
 /// The most pieces one harvest can count.
@@ -459,21 +460,6 @@ pub fn format_qty(qty: i64, unit: StockUnit, lang: Lang) -> String {
     }
 }
 
-fn lang(kiosk: &Kiosk) -> Lang {
-    Lang::from_code(&kiosk.language).unwrap_or(Lang::Fr)
-}
-
-/// UTC text of a local date's midnight.
-pub fn local_midnight_utc(date: NaiveDate, tz: chrono_tz::Tz) -> String {
-    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    let utc = tz
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&local));
-    utc_text(utc)
-}
-
 /// The Monday of a date's ISO week.
 pub fn iso_monday(date: NaiveDate) -> NaiveDate {
     date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
@@ -537,6 +523,47 @@ pub fn value_of(p: &Product, qty: i64) -> i64 {
     }
 }
 
+/// The panel of one product on the stock screen: what is on hand and its open lots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockPanel {
+    pub product_id: i64,
+    pub name: String,
+    pub icon: String,
+    pub unit: StockUnit,
+    pub on_hand_text: String,
+    /// Each open lot: its number, where it came from, what remains (formatted).
+    pub lots: Vec<(String, String, String)>,
+}
+
+/// The stock panel of `product_id`; `None` for a product that no longer exists.
+pub fn stock_panel(kiosk: &Kiosk, product_id: i64) -> rusqlite::Result<Option<StockPanel>> {
+    let conn = kiosk.store.conn();
+    let Some(p) = catalog::product(conn, product_id)? else {
+        return Ok(None);
+    };
+    let lang = kiosk.lang();
+    let unit = gstore::unit_of(p.pricing);
+    let on_hand = gstore::on_hand(conn, p.id)?;
+    let lots = gstore::open_lots(conn, p.id)?
+        .into_iter()
+        .map(|(number, origin, remaining)| {
+            (
+                number.unwrap_or_default(),
+                origin,
+                format_qty(remaining, unit, lang),
+            )
+        })
+        .collect();
+    Ok(Some(StockPanel {
+        product_id: p.id,
+        name: p.name,
+        icon: p.icon,
+        unit,
+        on_hand_text: format_qty(on_hand, unit, lang),
+        lots,
+    }))
+}
+
 /// The stock of every active product now (filtered by `category`, "" for all, and sorted).
 pub fn stock_view(
     kiosk: &Kiosk,
@@ -545,7 +572,7 @@ pub fn stock_view(
 ) -> Result<StockView, GardenFlowError> {
     let conn = kiosk.store.conn();
     let tz = kiosk.config.tz();
-    let lang = lang(kiosk);
+    let lang = kiosk.lang();
     let now = kiosk.clock.now();
     let today = now.with_timezone(&tz).date_naive();
     let week_start = local_midnight_utc(iso_monday(today), tz);
@@ -1102,7 +1129,7 @@ pub fn report_for(
 ) -> Result<Report, GardenFlowError> {
     let conn = kiosk.store.conn();
     let tz = kiosk.config.tz();
-    let lang = lang(kiosk);
+    let lang = kiosk.lang();
     let today = kiosk.clock.now().with_timezone(&tz).date_naive();
     let products = catalog::active_products(conn)?;
     let starts = period_starts(period, today);
@@ -1330,7 +1357,7 @@ pub fn sales_summary(kiosk: &Kiosk) -> Result<SalesSummary, GardenFlowError> {
     let now: DateTime<Utc> = kiosk.clock.now();
     let today = now.with_timezone(&tz).date_naive();
     let end = local_midnight_utc(today + Duration::days(1), tz);
-    let lang = lang(kiosk);
+    let lang = kiosk.lang();
     Ok(SalesSummary {
         today: sales_span(conn, &local_midnight_utc(today, tz), &end, lang)?,
         week: sales_span(conn, &local_midnight_utc(iso_monday(today), tz), &end, lang)?,

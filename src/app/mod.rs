@@ -216,6 +216,11 @@ pub enum Navigation {
 }
 
 impl Kiosk {
+    /// The interface language now (French when the code is not one of the four).
+    pub fn lang(&self) -> crate::domain::Lang {
+        crate::domain::Lang::from_code(&self.language).unwrap_or(crate::domain::Lang::Fr)
+    }
+
     pub fn new(store: Store, config: Config, mode: RunMode, clock: Clock) -> Kiosk {
         let language = config.language.clone();
         let mut kiosk = Kiosk {

@@ -25,13 +25,42 @@ pub enum PrintError {
     Cash(#[from] super::cash::CashError),
 }
 
-/// The drawer rule: after a sale is stored, the cash drawer opens if cash changed hands and a
-/// drawer hangs on the printer. The kick goes to the printer now; a printer that is off drops
-/// it (the seller opens the drawer with its key), it never fires later.
-pub fn after_sale(cash: bool, devices: &crate::devices::Devices) {
-    if cash && devices.printer_section().is_some_and(|s| s.drawer) {
+/// What follows a stored sale. The drawer rule: the cash drawer opens if cash changed hands
+/// and a drawer hangs on the printer; the kick goes to the printer now, a printer that is off
+/// drops it (the seller opens the drawer with its key), it never fires later. Where the config
+/// says every receipt prints (`[selling] print_every_receipt`, weighing-instrument tickets),
+/// the receipt is queued. Returns whether it was; an error says why not (the sale stays
+/// recorded).
+pub fn after_sale(
+    kiosk: &Kiosk,
+    devices: &crate::devices::Devices,
+    done: &super::sell::Done,
+) -> Result<bool, PrintError> {
+    if done.cash && devices.printer_section().is_some_and(|s| s.drawer) {
         devices.open_drawer();
     }
+    if !kiosk.config.selling.print_every_receipt {
+        return Ok(false);
+    }
+    queue_last_receipt(kiosk, devices).map(|()| true)
+}
+
+/// Queues the receipt of the sale just made (the customer asked for it, or every receipt
+/// prints) and wakes the printer.
+pub fn queue_last_receipt(
+    kiosk: &Kiosk,
+    devices: &crate::devices::Devices,
+) -> Result<(), PrintError> {
+    let section = devices.printer_section().ok_or(PrintError::NoPrinter)?;
+    let seq = kiosk
+        .sell
+        .last_done
+        .as_ref()
+        .map(|d| d.seq)
+        .ok_or_else(|| PrintError::Sale("no sale made yet".into()))?;
+    queue_receipt(kiosk, section, seq)?;
+    devices.wake_printer();
+    Ok(())
 }
 
 /// Held jobs (queued more than a day ago) as the admin devices screen lists them.

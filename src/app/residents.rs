@@ -8,7 +8,7 @@
 //! `card_issued`) and the old card stops working, unless it is the card just made on the
 //! screen. A reissued card revokes the old one; the history stays.
 
-use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use comptoir_hardware::cards::CardPayload;
 use comptoir_hardware::printer::{Bitmap, Receipt, Style};
 use serde_json::json;
@@ -599,16 +599,6 @@ pub const DEPOSIT_COLUMNS: &[&str] = &[
     "bin_id",
 ];
 
-fn local_midnight_utc(tz: chrono_tz::Tz, d: NaiveDate) -> String {
-    let naive = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let t = tz
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| naive.and_utc());
-    utc_text(t)
-}
-
 /// Deposits from `from` to `to` (local dates, inclusive).
 pub fn deposit_rows(
     conn: &rusqlite::Connection,
@@ -616,10 +606,14 @@ pub fn deposit_rows(
     to: Option<NaiveDate>,
     tz: chrono_tz::Tz,
 ) -> rusqlite::Result<Vec<DepositRow>> {
-    let from_utc = from.map_or_else(|| "0000".into(), |d| local_midnight_utc(tz, d));
-    let to_utc = to
-        .and_then(|d| d.succ_opt())
-        .map_or_else(|| "9999".into(), |d| local_midnight_utc(tz, d));
+    let from_utc = from.map_or_else(
+        || "0000".into(),
+        |d| crate::store::local_midnight_utc(d, tz),
+    );
+    let to_utc = to.and_then(|d| d.succ_opt()).map_or_else(
+        || "9999".into(),
+        |d| crate::store::local_midnight_utc(d, tz),
+    );
     Ok(store::deposits_between(conn, &from_utc, &to_utc)?
         .into_iter()
         .map(|d| DepositRow {
@@ -799,6 +793,70 @@ fn write_rows<T: serde::Serialize>(header: &[&str], rows: &[T], json: bool) -> R
     }
     drop(out);
     crate::cli::write_csv(header, rows)
+}
+
+/// Where a resident's card stands, as the residents' list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardState {
+    /// A card that works.
+    Active,
+    /// No working card (revoked, or none issued).
+    Revoked,
+    /// The resident was anonymised.
+    Anonymised,
+}
+
+impl CardState {
+    /// Stable token for the UI: `active`, `revoked`, `anonymised`.
+    pub fn code(self) -> &'static str {
+        match self {
+            CardState::Active => "active",
+            CardState::Revoked => "revoked",
+            CardState::Anonymised => "anonymised",
+        }
+    }
+}
+
+/// One line of the residents' list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidentLine {
+    pub id: i64,
+    pub nickname: Option<String>,
+    pub building: Option<String>,
+    pub household_size: Option<i64>,
+    pub language: String,
+    /// The registered bucket's tare, when there is one.
+    pub bucket_tare_g: Option<i64>,
+    pub card: CardState,
+    pub balance_cents: i64,
+}
+
+/// The residents' list, newest first, with each one's card and credits. Any failure to read
+/// them is returned (the screen says so), never an empty or partial list.
+pub fn list(kiosk: &Kiosk) -> rusqlite::Result<Vec<ResidentLine>> {
+    let conn = kiosk.store.conn();
+    store::residents(conn)?
+        .into_iter()
+        .map(|r| {
+            let card = if r.anonymised_utc.is_some() {
+                CardState::Anonymised
+            } else if store::has_valid_card(conn, r.id)? {
+                CardState::Active
+            } else {
+                CardState::Revoked
+            };
+            Ok(ResidentLine {
+                id: r.id,
+                balance_cents: store::balance(conn, r.id)?,
+                nickname: r.nickname,
+                building: r.building,
+                household_size: r.household_size,
+                language: r.language,
+                bucket_tare_g: r.bucket_tare_g,
+                card,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -440,6 +440,12 @@ impl Session {
     }
 }
 
+/// The names the sign-in screen offers: the active staff. A failure to read them is an error
+/// the screen shows, never an empty list.
+pub fn sign_in_list(store: &Store) -> rusqlite::Result<Vec<Staff>> {
+    people::active_staff(store.conn())
+}
+
 /// Initials for a name tile: the first letters of the first two words ("Jean-Pierre" gives
 /// "JP"), or the first two letters of a single word ("Nadia" gives "NA").
 pub fn initials(name: &str) -> String {

@@ -246,7 +246,7 @@ impl Devices {
 
     /// Opens the cash drawer hanging on the printer now, or not at all: the kick is never
     /// queued (a printer that is off drops it, and says so in the log). Whether a sale opens
-    /// the drawer is `app::printing::after_cash_sale`'s rule.
+    /// the drawer is `app::printing::after_sale`'s rule.
     pub fn open_drawer(&self) {
         if let Some(tx) = &self.printer_wake {
             let _ = tx.send(printer::PrinterRequest::OpenDrawer(

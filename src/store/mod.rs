@@ -284,6 +284,29 @@ impl Store {
         })
     }
 
+    /// A test fault point: from now on every statement that reads `table` fails, as on a
+    /// damaged database (SQLite's authorizer refuses it; statements already prepared are
+    /// prepared again and refused too); `None` lifts it. Tests use it to check that a screen
+    /// says its records could not be read, never shows an empty list; the kiosk never calls it.
+    #[doc(hidden)]
+    pub fn fail_reads_of(&self, table: Option<&'static str>) {
+        use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+        match table {
+            Some(failing) => {
+                self.conn
+                    .authorizer(Some(move |ctx: AuthContext<'_>| match ctx.action {
+                        AuthAction::Read { table_name, .. } if table_name == failing => {
+                            Authorization::Deny
+                        }
+                        _ => Authorization::Allow,
+                    }))
+            }
+            None => self
+                .conn
+                .authorizer(None::<fn(AuthContext<'_>) -> Authorization>),
+        }
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
@@ -356,6 +379,19 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// The stored UTC text of local midnight at the start of `date` in `tz` (the earliest, on a
+/// day whose midnight is ambiguous; midnight taken as UTC on the rare day it does not exist).
+pub fn local_midnight_utc(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> String {
+    use chrono::TimeZone;
+    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let utc = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| chrono::Utc.from_utc_datetime(&local));
+    utc_text(utc)
 }
 
 /// The current time as stored: RFC 3339 UTC with seconds.

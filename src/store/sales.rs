@@ -1479,17 +1479,6 @@ pub const EXPORT_COLUMNS: &[&str] = &[
     "vat_bp",
 ];
 
-fn local_midnight_utc(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> String {
-    use chrono::TimeZone;
-    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    let utc = tz
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&local));
-    super::utc_text(utc)
-}
-
 /// The lines of the sales and refunds (not training) whose local date is within
 /// `from..=to` (either end open), in ticket order.
 pub fn export_rows(
@@ -1498,10 +1487,10 @@ pub fn export_rows(
     to: Option<chrono::NaiveDate>,
     tz: chrono_tz::Tz,
 ) -> Result<Vec<ExportRow>, SalesError> {
-    let start = from.map(|d| local_midnight_utc(d, tz));
+    let start = from.map(|d| super::local_midnight_utc(d, tz));
     let end = to
         .and_then(|d| d.succ_opt())
-        .map(|d| local_midnight_utc(d, tz));
+        .map(|d| super::local_midnight_utc(d, tz));
     let mut stmt = conn.prepare(
         "SELECT s.time_utc, s.kiosk_id, s.seq, s.kind, s.refund_of, s.cashier_id, s.cashier_name,
                 l.line_no, l.product_id, l.label, l.kind, l.qty, l.grams, l.manual_weight,

@@ -10,7 +10,6 @@ use super::{AppWindow, CashAdapter, DenomRow, Shared};
 use crate::app::{cash, Kiosk, Screen};
 use crate::devices::Devices;
 use crate::domain::money::format_money;
-use crate::domain::Lang;
 use crate::store::cash::{Denominations, DENOMINATIONS};
 
 /// What the register screens hold while a person types.
@@ -24,10 +23,6 @@ struct Counting {
     closed: Option<(i64, i64, i64, i64)>,
 }
 
-fn lang(k: &Kiosk) -> Lang {
-    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
-}
-
 /// "20 €" for notes and whole euros, "50 c" for the small coins.
 fn denomination_label(cents: i64) -> String {
     if cents >= 100 {
@@ -39,7 +34,7 @@ fn denomination_label(cents: i64) -> String {
 
 fn show(window: &AppWindow, kiosk: &Kiosk, c: &Counting) {
     let a = window.global::<CashAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let float: i64 = c.float_digits.parse().unwrap_or(0);
     a.set_float_typed(format_money(float, l).into());
     let rows: Vec<DenomRow> = DENOMINATIONS

@@ -22,10 +22,6 @@ use crate::domain::weight::{format_grams_short, format_kg};
 use crate::domain::Lang;
 use crate::store::compost::{self as store, BinStatus, WasteKind};
 
-fn lang(k: &Kiosk) -> Lang {
-    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
-}
-
 /// What the admin screens type and choose before it is saved.
 #[derive(Debug, Default)]
 struct Forms {
@@ -505,7 +501,7 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
 
 fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<CompostAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let Some(v) = &kiosk.compost.visit else {
         return;
     };
@@ -546,7 +542,7 @@ fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
 
 fn refresh_thanks(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<CompostAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let Some(t) = &kiosk.compost.thanks else {
         return;
     };
@@ -579,7 +575,7 @@ fn format_celsius(tenths: i64, l: Lang) -> String {
 
 fn refresh_bins(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<CompostAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let now = kiosk.clock.now();
     let bins = store::bins(kiosk.store.conn()).unwrap_or_else(|e| {
         log::error!("bins: {e}");
@@ -642,7 +638,7 @@ fn refresh_bins(window: &AppWindow, kiosk: &Kiosk) {
 /// Figures of the impact screen: the last 12 weeks, 12 months or 5 years.
 fn refresh_impact(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<CompostAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let granularity = FORMS.with(|f| f.borrow().granularity.clone());
     a.set_granularity(granularity.as_str().into());
     let today = kiosk
@@ -706,30 +702,30 @@ fn refresh_impact(window: &AppWindow, kiosk: &Kiosk) {
 
 fn refresh_residents(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<ResidentsAdapter>();
-    let l = lang(kiosk);
-    let conn = kiosk.store.conn();
-    let list = store::residents(conn).unwrap_or_default();
+    let l = kiosk.lang();
+    let list = match residents::list(kiosk) {
+        Ok(list) => {
+            a.set_read_failed(false);
+            list
+        }
+        Err(e) => {
+            log::error!("residents: {e}");
+            a.set_read_failed(true);
+            Vec::new()
+        }
+    };
     let mut buildings: Vec<String> = list.iter().filter_map(|r| r.building.clone()).collect();
     buildings.sort();
     buildings.dedup();
     buildings.truncate(5);
     let rows: Vec<ResidentRow> = list
         .iter()
-        .map(|r| {
-            let state = if r.anonymised_utc.is_some() {
-                "anonymised"
-            } else if store::has_valid_card(conn, r.id).unwrap_or(false) {
-                "active"
-            } else {
-                "revoked"
-            };
-            ResidentRow {
-                id: r.id as i32,
-                nickname: r.nickname.clone().unwrap_or_default().into(),
-                building: r.building.clone().unwrap_or_default().into(),
-                state: state.into(),
-                balance: format_money(store::balance(conn, r.id).unwrap_or(0), l).into(),
-            }
+        .map(|r| ResidentRow {
+            id: r.id as i32,
+            nickname: r.nickname.clone().unwrap_or_default().into(),
+            building: r.building.clone().unwrap_or_default().into(),
+            state: r.card.code().into(),
+            balance: format_money(r.balance_cents, l).into(),
         })
         .collect();
     a.set_rows(ModelRc::new(VecModel::from(rows)));
@@ -745,7 +741,9 @@ fn refresh_residents(window: &AppWindow, kiosk: &Kiosk) {
         let f = f.borrow();
         a.set_selected(f.selected.unwrap_or(0) as i32);
         let chosen = f.selected.and_then(|id| list.iter().find(|r| r.id == id));
-        a.set_selected_anonymised(chosen.is_none_or(|r| r.anonymised_utc.is_some()));
+        a.set_selected_anonymised(
+            chosen.is_none_or(|r| r.card == residents::CardState::Anonymised),
+        );
         a.set_selected_card_fresh(
             f.selected.is_some() && f.fresh_card.as_ref().map(|c| c.resident_id) == f.selected,
         );
@@ -780,7 +778,7 @@ fn refresh_residents(window: &AppWindow, kiosk: &Kiosk) {
 /// The credits part of the payment screen.
 pub(super) fn refresh_pay_credits(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<SellFlowAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     match crate::app::sell::credits_status(kiosk) {
         Some((id, balance, available)) => {
             a.set_credits_resident(id.to_string().into());

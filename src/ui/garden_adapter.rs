@@ -16,13 +16,8 @@ use crate::app::garden::{
 use crate::app::{Kiosk, Screen};
 use crate::domain::stock::{CorrectionReason, LossReason, StockUnit};
 use crate::domain::weight::{format_grams_short, format_kg};
-use crate::domain::Lang;
 use crate::store::catalog;
 use crate::store::garden as gstore;
-
-fn lang(k: &Kiosk) -> Lang {
-    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
-}
 
 fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(v))
@@ -254,7 +249,7 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
 
 pub(super) fn refresh_harvest(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<GardenFlowAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let conn = kiosk.store.conn();
     let g = &kiosk.garden;
     let products: Vec<HarvestProduct> = catalog::active_products(conn)
@@ -367,7 +362,7 @@ pub(super) fn refresh_harvest(window: &AppWindow, kiosk: &Kiosk) {
 /// The live weight of the harvest entry (called for every scale reading).
 pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<GardenFlowAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let tare = kiosk.garden.tare();
     match kiosk.devices.scale {
         ScaleView::Weight { grams, stable, net } => {
@@ -403,12 +398,18 @@ pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
 
 pub(super) fn refresh_stock(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<GardenFlowAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let g = &kiosk.garden;
     let view = match garden::stock_view(kiosk, &g.category, g.sort) {
-        Ok(v) => v,
+        Ok(v) => {
+            a.set_stock_read_failed(false);
+            v
+        }
         Err(e) => {
             log::error!("stock: {e}");
+            a.set_stock_read_failed(true);
+            a.set_stock(model(Vec::new()));
+            a.set_chosen(-1);
             return;
         }
     };
@@ -449,30 +450,35 @@ pub(super) fn refresh_stock(window: &AppWindow, kiosk: &Kiosk) {
             })
             .collect(),
     ));
-    let chosen = g
-        .stock_product
-        .and_then(|id| catalog::product(kiosk.store.conn(), id).ok().flatten());
+    let chosen = match g.stock_product.map(|id| garden::stock_panel(kiosk, id)) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(panel))) => Some(panel),
+        Some(Err(e)) => {
+            log::error!("stock panel: {e}");
+            a.set_stock_read_failed(true);
+            None
+        }
+    };
     match chosen {
         None => a.set_chosen(-1),
         Some(p) => {
-            let unit = gstore::unit_of(p.pricing);
-            let oh = gstore::on_hand(kiosk.store.conn(), p.id).unwrap_or(0);
-            a.set_chosen(p.id as i32);
+            a.set_chosen(p.product_id as i32);
             a.set_chosen_name(p.name.as_str().into());
             a.set_chosen_icon(p.icon.as_str().into());
-            a.set_chosen_weighed(unit == StockUnit::Grams);
-            a.set_chosen_on_hand(garden::format_qty(oh, unit, l).into());
-            let lots = gstore::open_lots(kiosk.store.conn(), p.id).unwrap_or_default();
+            a.set_chosen_weighed(p.unit == StockUnit::Grams);
+            a.set_chosen_on_hand(p.on_hand_text.as_str().into());
             a.set_lots(model(
-                lots.into_iter()
+                p.lots
+                    .into_iter()
                     .map(|(number, origin, remaining)| LotItem {
-                        number: number.unwrap_or_default().into(),
+                        number: number.into(),
                         origin: origin.into(),
-                        remaining: garden::format_qty(remaining, unit, l).into(),
+                        remaining: remaining.into(),
                     })
                     .collect(),
             ));
             a.set_op(op_code(g.stock_op).into());
+            let unit = p.unit;
             let entry = match (g.stock_digits.parse::<i64>(), unit) {
                 (Ok(n), u) => garden::format_qty(n, u, l),
                 (Err(_), StockUnit::Grams) => format_kg(0, l),
@@ -482,7 +488,7 @@ pub(super) fn refresh_stock(window: &AppWindow, kiosk: &Kiosk) {
             a.set_stock_negative(g.stock_negative);
             a.set_stock_done(
                 g.stock_done
-                    .filter(|(id, _)| *id == p.id)
+                    .filter(|(id, _)| *id == p.product_id)
                     .map(|(_, d)| garden::format_qty(d, unit, l))
                     .unwrap_or_default()
                     .into(),

@@ -7,7 +7,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::{AppWindow, LoginAdapter, LoginMessage, RoleKind, Shared, StaffTile};
 use crate::app::session::{self, initials, Origin, SignInError};
 use crate::app::Kiosk;
-use crate::store::people::{self, Role};
+use crate::store::people::Role;
 
 pub(crate) fn role_kind(r: Role) -> RoleKind {
     match r {
@@ -176,8 +176,18 @@ pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) 
 /// Fills the sign-in view: the names, or the PIN pad of the chosen person.
 pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     let login = window.global::<LoginAdapter>();
-    let staff: Vec<StaffTile> = people::active_staff(kiosk.store.conn())
-        .unwrap_or_default()
+    let list = match session::sign_in_list(&kiosk.store) {
+        Ok(list) => {
+            login.set_read_failed(false);
+            list
+        }
+        Err(e) => {
+            log::error!("sign-in list: {e}");
+            login.set_read_failed(true);
+            Vec::new()
+        }
+    };
+    let staff: Vec<StaffTile> = list
         .into_iter()
         .map(|s| StaffTile {
             id: s.id as i32,

@@ -15,7 +15,6 @@ use crate::devices::Devices;
 use crate::domain::money::format_money;
 use crate::domain::vat::format_rate;
 use crate::domain::weight::format_kg;
-use crate::domain::Lang;
 use crate::store::catalog::{self, Pricing};
 
 /// The editor: which product (0 for a new one), the draft and the focused field.
@@ -36,10 +35,6 @@ impl Default for Editor {
             draft: Draft::default(),
         }
     }
-}
-
-fn lang(k: &Kiosk) -> Lang {
-    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
 }
 
 fn pricing_of(k: PricingKind) -> Pricing {
@@ -74,7 +69,7 @@ fn strings(v: Vec<String>) -> ModelRc<SharedString> {
 
 fn show_editor(window: &AppWindow, kiosk: &Kiosk, e: &Editor) {
     let a = window.global::<AdminProductsAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let d = &e.draft;
     a.set_editing(e.open);
     a.set_edit_id(e.id as i32);
@@ -130,7 +125,7 @@ pub(super) fn wire(
     let a = window.global::<AdminProductsAdapter>();
     {
         let k = kiosk.borrow();
-        let l = lang(&k);
+        let l = k.lang();
         a.set_icons(strings(
             products::PRODUCT_ICONS
                 .iter()
@@ -381,7 +376,7 @@ pub(super) fn wire(
 
 /// Fills the product list (retired products last).
 pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let rows: Vec<ProductRow> = catalog::all_products(kiosk.store.conn())
         .unwrap_or_default()
         .into_iter()

@@ -15,12 +15,7 @@ use crate::domain::cart::{DiscountKind, LineKind, PaymentMethod};
 use crate::domain::money::format_money;
 use crate::domain::vat::format_rate;
 use crate::domain::weight::format_kg;
-use crate::domain::Lang;
 use crate::store::catalog::Pricing;
-
-fn lang(k: &Kiosk) -> Lang {
-    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
-}
 
 fn method(m: PayMethod) -> PaymentMethod {
     match m {
@@ -166,20 +161,20 @@ pub(super) fn wire(
         let d = devices.clone();
         a.on_pay_method(move |m: PayMethod| {
             let Some(w) = weak.upgrade() else { return };
-            let mut cash_sale = false;
-            let mut sold = false;
+            let mut sold = None;
             act(&w, &kiosk, &idle, |k| {
                 let done = sell::pay(k, method(m))?;
-                cash_sale = done.as_ref().is_some_and(|d| d.cash);
-                sold = done.is_some();
+                sold = done.clone();
                 Ok(done.map(|_| Screen::SellReceipt))
             });
-            // Where the law allows it (weighing-instrument tickets), every receipt prints.
-            if sold && kiosk.borrow().config.selling.print_every_receipt {
-                queue_last_receipt(&w, &kiosk, &d);
+            // The sale is stored: the drawer, and the receipt where every receipt prints.
+            if let Some(done) = sold {
+                match crate::app::printing::after_sale(&kiosk.borrow(), &d.borrow(), &done) {
+                    Ok(false) => {}
+                    Ok(true) => show_receipt_queued(&w, Ok(())),
+                    Err(e) => show_receipt_queued(&w, Err(e)),
+                }
             }
-            // The sale is stored: the drawer rule is the app's.
-            crate::app::printing::after_sale(cash_sale, &d.borrow());
         });
     }
     on!(on_new_sale, |k| {
@@ -229,28 +224,17 @@ pub(super) fn wire(
         let idle = idle.clone();
         a.on_print_receipt(move || {
             let Some(w) = weak.upgrade() else { return };
-            queue_last_receipt(&w, &kiosk, &d);
+            let queued = crate::app::printing::queue_last_receipt(&kiosk.borrow(), &d.borrow());
+            show_receipt_queued(&w, queued);
             super::touched(&w, &kiosk, &idle);
         });
     }
 }
 
-/// Queues the receipt of the sale just made (the customer asked, or `print_every_receipt`).
-/// The sale is already stored: the printer can only delay the paper.
-fn queue_last_receipt(w: &AppWindow, kiosk: &Shared, d: &Rc<RefCell<Devices>>) {
-    let queued = {
-        let k = kiosk.borrow();
-        let seq = k.sell.last_done.as_ref().map(|d| d.seq);
-        match (seq, d.borrow().printer_section()) {
-            (Some(seq), Some(section)) => crate::app::printing::queue_receipt(&k, section, seq),
-            _ => Err(crate::app::printing::PrintError::NoPrinter),
-        }
-    };
+/// Says that the receipt is queued, or why not (the sale is stored either way).
+fn show_receipt_queued(w: &AppWindow, queued: Result<(), crate::app::printing::PrintError>) {
     match queued {
-        Ok(()) => {
-            d.borrow().wake_printer();
-            w.global::<SellFlowAdapter>().set_receipt_queued(true);
-        }
+        Ok(()) => w.global::<SellFlowAdapter>().set_receipt_queued(true),
         Err(e) => {
             log::warn!("receipt: {e}");
             w.global::<SellFlowAdapter>().set_error("no_printer".into());
@@ -267,7 +251,7 @@ fn minus(amount: String) -> String {
 /// The seller's cart lines and total (also shown beside the catalogue).
 pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<SellFlowAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let me = kiosk.session.current().map_or(-1, |s| s.id);
     let Some(c) = kiosk.sell.peek(me) else {
         let zero: slint::SharedString = format_money(0, l).into();
@@ -378,7 +362,7 @@ pub(super) fn refresh_cart(window: &AppWindow, kiosk: &Kiosk) {
 /// The weighing panel: live weight, price, and whether the line may be added now.
 pub(super) fn refresh_weigh(window: &AppWindow, kiosk: &Kiosk) {
     let a = window.global::<SellFlowAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let me = kiosk.session.current().map_or(-1, |s| s.id);
     let Some(chosen) = kiosk.sell.peek(me).and_then(|c| c.chosen.clone()) else {
         // Nothing chosen (a stale screen): show nothing rather than old values.
@@ -487,12 +471,12 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
                 {
                     a.set_refunded(true);
                     a.set_refund_ticket(r.seq as i32);
-                    a.set_refund_amount(format_money(r.amount, lang(kiosk)).into());
+                    a.set_refund_amount(format_money(r.amount, kiosk.lang()).into());
                 }
                 _ => a.set_refunded(false),
             }
             if let Some(done) = &kiosk.sell.last_done {
-                let l = lang(kiosk);
+                let l = kiosk.lang();
                 a.set_ticket(done.seq as i32);
                 a.set_done_total(format_money(done.total, l).into());
                 a.set_change(format_money(done.change, l).into());

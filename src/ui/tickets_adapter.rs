@@ -14,7 +14,6 @@ use crate::app::tickets::{self, ApprovalReason, TicketError};
 use crate::app::{self, Kiosk};
 use crate::devices::Devices;
 use crate::domain::money::format_money;
-use crate::domain::Lang;
 use crate::store::cash::MovementReason;
 
 /// Which day the list shows and which refund waits for its second tap.
@@ -49,10 +48,6 @@ thread_local! {
 
 fn browsing() -> Rc<RefCell<Browsing>> {
     BROWSING.with(|b| b.clone())
-}
-
-fn lang(k: &Kiosk) -> Lang {
-    Lang::from_code(&k.language).unwrap_or(Lang::Fr)
 }
 
 fn message_of(e: &TicketError) -> TicketMessage {
@@ -210,7 +205,7 @@ pub(super) fn wire(
                 Ok(_) => {
                     browsing().borrow_mut().movement_open = false;
                     let signed = if reason == 1 { -cents } else { cents };
-                    a.set_message_amount(format_money(signed, lang(&k.borrow())).into());
+                    a.set_message_amount(format_money(signed, k.borrow().lang()).into());
                     a.set_message(TicketMessage::Moved);
                 }
                 Err(e) => a.set_message(movement_message(&e)),
@@ -453,7 +448,7 @@ fn show_refund(
     match result {
         Ok(r) => {
             a.set_message_ticket(r.seq as i32);
-            a.set_message_amount(format_money(r.amount, lang(kiosk)).into());
+            a.set_message_amount(format_money(r.amount, kiosk.lang()).into());
             a.set_message(TicketMessage::Refunded);
         }
         Err(e) => {
@@ -478,9 +473,19 @@ pub(super) fn refresh(window: &AppWindow, kiosk: &Kiosk) {
     let b = browsing();
     let b = b.borrow();
     let a = window.global::<TicketsAdapter>();
-    let l = lang(kiosk);
+    let l = kiosk.lang();
     let tz = kiosk.config.tz();
-    let list = tickets::day(kiosk, b.days_back).unwrap_or_default();
+    let list = match tickets::day(kiosk, b.days_back) {
+        Ok(list) => {
+            a.set_read_failed(false);
+            list
+        }
+        Err(e) => {
+            log::error!("tickets of the day: {e}");
+            a.set_read_failed(true);
+            Vec::new()
+        }
+    };
     let rows: Vec<TicketRow> = list
         .into_iter()
         .map(|t| {

@@ -210,13 +210,22 @@ pub fn resident_card(ui: &Ui, lang: &str) -> (String, String) {
     (r.nickname.unwrap(), payload)
 }
 
-/// Runs the `comptoir` binary with `args` (no config file), waiting for it.
+/// Runs the `comptoir` binary with `args` (no config file, no default data directory),
+/// waiting for it.
 pub fn run_comptoir(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"))
-        .args(args)
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
+    run_comptoir_env(args, &[])
+}
+
+/// [`run_comptoir`] with `env` added to its environment (test hooks).
+pub fn run_comptoir_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    cmd.args(args)
+        .env("XDG_DATA_HOME", "/nonexistent-comptoir-data")
+        .env("XDG_CONFIG_HOME", "/nonexistent-comptoir-config");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the comptoir binary runs")
 }
 
 /// What someone with sqlite3 and the file does: drops `triggers` (their SQL kept), does
