@@ -524,8 +524,8 @@ fn exports_parse_back_and_agree_with_the_screens() {
     let csv = run(&["export", "stock", "--to", "2026-06-13"]);
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, comptoir::garden_export::STOCK_COLUMNS);
-    let rows: Vec<comptoir::garden_export::StockExportRow> =
+    assert_eq!(header, comptoir::cli::garden_export::STOCK_COLUMNS);
+    let rows: Vec<comptoir::cli::garden_export::StockExportRow> =
         reader.deserialize().collect::<Result<_, _>>().unwrap();
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 13, 20, 0, 0).unwrap());
     let kiosk = Kiosk::new(store, Config::default(), RunMode::Demo, clock);
@@ -552,7 +552,7 @@ fn exports_parse_back_and_agree_with_the_screens() {
         "--format",
         "json",
     ]);
-    let from_json: Vec<comptoir::garden_export::HarvestExportRow> =
+    let from_json: Vec<comptoir::cli::garden_export::HarvestExportRow> =
         serde_json::from_slice(&json).unwrap();
     let csv = run(&[
         "export",
@@ -562,7 +562,7 @@ fn exports_parse_back_and_agree_with_the_screens() {
         "--to",
         "2026-06-13",
     ]);
-    let from_csv: Vec<comptoir::garden_export::HarvestExportRow> =
+    let from_csv: Vec<comptoir::cli::garden_export::HarvestExportRow> =
         csv::Reader::from_reader(csv.as_slice())
             .deserialize()
             .collect::<Result<_, _>>()
@@ -890,13 +890,13 @@ fn harvest_sale_loss_and_count_agree_on_screens_charts_and_exports() {
     // The exports (a separate process reading the database file).
     let run = |args: &[&str]| export(&db, args);
     let week = ["--from", "2026-06-08", "--to", "2026-06-13"];
-    let stock: Vec<comptoir::garden_export::StockExportRow> =
+    let stock: Vec<comptoir::cli::garden_export::StockExportRow> =
         csv::Reader::from_reader(run(&[&["export", "stock"][..], &week].concat()).as_slice())
             .deserialize()
             .collect::<Result<_, _>>()
             .unwrap();
     let row = stock.iter().find(|r| r.product_id == p.id).unwrap();
-    let harvests: Vec<comptoir::garden_export::HarvestExportRow> =
+    let harvests: Vec<comptoir::cli::garden_export::HarvestExportRow> =
         csv::Reader::from_reader(run(&[&["export", "harvests"][..], &week].concat()).as_slice())
             .deserialize()
             .collect::<Result<_, _>>()

@@ -541,10 +541,11 @@ pub fn void_future_closures(
     let mut stmt = conn.prepare(
         "SELECT seq, json_extract(payload, '$.period'), json_extract(payload, '$.period_start'),
                 json_extract(payload, '$.period_end')
-         FROM journal
+         FROM journal INDEXED BY journal_by_kind
          WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id') AND kind = 'closure'
          AND json_extract(payload, '$.period_end') >= ?1
-         AND seq NOT IN (SELECT json_extract(payload, '$.closure_seq') FROM journal
+         AND seq NOT IN (SELECT json_extract(payload, '$.closure_seq')
+                         FROM journal INDEXED BY journal_by_kind
                          WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id')
                          AND kind = 'closure_voided')
          ORDER BY seq",
@@ -646,7 +647,7 @@ pub fn closures_of(
     period: Period,
 ) -> Result<BTreeMap<i64, Map<String, Value>>, ClosureError> {
     let mut stmt = conn.prepare(
-        "SELECT seq, payload FROM journal
+        "SELECT seq, payload FROM journal INDEXED BY journal_by_kind
          WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id') AND kind = 'closure'
          AND json_extract(payload, '$.period') = ?1 ORDER BY seq",
     )?;

@@ -792,7 +792,7 @@ fn write_rows<T: serde::Serialize>(header: &[&str], rows: &[T], json: bool) -> R
         return writeln!(out).map_err(|e| e.to_string());
     }
     drop(out);
-    crate::cli::write_csv(header, rows)
+    crate::export::write_csv(header, rows)
 }
 
 /// Where a resident's card stands, as the residents' list shows it.

@@ -45,7 +45,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::catalog::{Pricing, Product};
-use super::sales::{SaleKind, StoredLineKind, StoredSale};
+use super::sale_rows::{SaleKind, StoredLineKind, StoredSale};
 use crate::domain::stock::{
     CorrectionReason, HarvestSplit, Ledger, LossReason, LotNumber, LotOrigin, StockError,
     StockMove, StockUnit,

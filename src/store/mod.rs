@@ -21,6 +21,7 @@ pub mod migrations;
 pub mod parked;
 pub mod people;
 pub mod print_queue;
+pub mod sale_rows;
 pub mod sales;
 pub mod schema;
 pub mod tickets;

@@ -28,7 +28,9 @@ pub struct Ticket {
     pub reprints: i64,
 }
 
-/// Tickets from `from` (inclusive) to `to` (exclusive), newest first, at most `limit`.
+/// Tickets from `from` (inclusive) to `to` (exclusive), newest first, at most `limit`. Each
+/// table is read through its index (`INDEXED BY`): SQLite's own choice walked every sale for
+/// each ticket, 49 s for a day at 1,000,000 entries (`cargo bench --bench journal`).
 pub fn tickets_between(
     conn: &Connection,
     from: DateTime<Utc>,
@@ -38,12 +40,13 @@ pub fn tickets_between(
     let kiosk = super::meta::kiosk_id(conn)?;
     let mut stmt = conn.prepare_cached(
         "SELECT s.seq, s.kind, s.time_utc, s.cashier_name, s.total_cents, s.training, s.refund_of,
-                (SELECT coalesce(sum(r.total_cents), 0) FROM sales r
-                  WHERE r.kiosk_id = s.kiosk_id AND r.refund_of = s.seq),
-                (SELECT count(*) FROM journal j
+                (SELECT coalesce(sum(r.total_cents), 0) FROM sales r INDEXED BY sales_by_refund_of
+                  WHERE r.kiosk_id = s.kiosk_id AND r.refund_of = s.seq
+                    AND r.refund_of IS NOT NULL),
+                (SELECT count(*) FROM journal j INDEXED BY journal_by_kind
                   WHERE j.kiosk_id = s.kiosk_id AND j.kind = 'reprint'
                     AND json_extract(j.payload, '$.of_seq') = s.seq)
-         FROM sales s
+         FROM sales s INDEXED BY sales_by_time
          WHERE s.kiosk_id = ?1 AND s.time_utc >= ?2 AND s.time_utc < ?3
          ORDER BY s.seq DESC LIMIT ?4",
     )?;
@@ -89,7 +92,8 @@ pub fn record_reprint(
 /// How many times ticket `seq` was reprinted from the kiosk.
 pub fn reprint_count(conn: &Connection, seq: i64) -> rusqlite::Result<i64> {
     conn.query_row(
-        "SELECT count(*) FROM journal WHERE kind = 'reprint'
+        "SELECT count(*) FROM journal INDEXED BY journal_by_kind
+         WHERE kiosk_id = (SELECT value FROM meta WHERE key = 'kiosk_id') AND kind = 'reprint'
            AND json_extract(payload, '$.of_seq') = ?1",
         [seq],
         |r| r.get(0),

@@ -59,6 +59,16 @@ pub fn select_language(code: &str) -> bool {
     }
 }
 
+/// How the UI names a pricing mode (the sell, catalogue and products adapters).
+fn pricing_kind(p: crate::store::catalog::Pricing) -> PricingKind {
+    use crate::store::catalog::Pricing;
+    match p {
+        Pricing::PerKg => PricingKind::PerKg,
+        Pricing::PerPiece => PricingKind::PerPiece,
+        Pricing::PerBunch => PricingKind::PerBunch,
+    }
+}
+
 pub(crate) fn to_slint_screen(s: app::Screen) -> Screen {
     match s {
         app::Screen::Home => Screen::Home,

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
-use super::views_adapter::pricing_kind;
+use super::pricing_kind;
 use super::{
     AdminProductsAdapter, AppWindow, PricingKind, ProductField, ProductMessage, ProductRow, Shared,
 };

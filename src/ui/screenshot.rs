@@ -241,7 +241,8 @@ pub fn encode_png(frame: &Frame) -> Result<Vec<u8>, png::EncodingError> {
 /// just recorded on the tickets screen, and one waiting for its approval; a sale cancelled on
 /// its confirmation; the language list open over a resident's weighing; the garden stock's
 /// product panel, and a loss being typed there; the date question over the catalogue after
-/// the clock jumped 40 days ahead.
+/// the clock jumped 40 days ahead; the sign-in list, the day's tickets, the residents and the
+/// stock when their records cannot be read.
 pub const STATES: &[(&str, app::Screen)] = &[
     ("health-checking", app::Screen::Home),
     ("health-warnings", app::Screen::Home),
@@ -264,6 +265,10 @@ pub const STATES: &[(&str, app::Screen)] = &[
     ("admin.devices-held", app::Screen::AdminDevices),
     ("admin.devices-held-list", app::Screen::AdminDevices),
     ("date-confirm", app::Screen::SellCatalog),
+    ("login.read-failed", app::Screen::Login),
+    ("sell.tickets-read-failed", app::Screen::SellTickets),
+    ("admin.residents-read-failed", app::Screen::AdminResidents),
+    ("garden.stock-read-failed", app::Screen::GardenStock),
 ];
 
 /// The screen of a screenshot state, `None` for other names.
@@ -274,6 +279,11 @@ pub fn state_screen(name: &str) -> Option<app::Screen> {
 /// Puts the kiosk in the screenshot state `name` (see [`STATES`]).
 pub fn stage_state(kiosk: &mut Kiosk, name: &str) {
     match name {
+        // The store's fault point: the screen's records cannot be read.
+        "login.read-failed" => kiosk.store.fail_reads_of(Some("staff")),
+        "sell.tickets-read-failed" => kiosk.store.fail_reads_of(Some("sales")),
+        "admin.residents-read-failed" => kiosk.store.fail_reads_of(Some("residents")),
+        "garden.stock-read-failed" => kiosk.store.fail_reads_of(Some("stock_moves")),
         "health-checking" => kiosk.health.checks = Checks::Running,
         "health-warnings" => {
             kiosk.health.warnings = Warnings {

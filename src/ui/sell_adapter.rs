@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::views_adapter::pricing_kind;
+use super::pricing_kind;
 use super::{AppWindow, CartLine, PayMethod, PaymentRow, SellFlowAdapter, Shared, TareChoice};
 use crate::app::devices::ScaleView;
 use crate::app::sell::{self, SellError};

@@ -5,20 +5,10 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::{
-    AppWindow, GardenAdapter, GardenProduct, PricingKind, ProductTile, SellAdapter, Shared,
+    pricing_kind, AppWindow, GardenAdapter, GardenProduct, ProductTile, SellAdapter, Shared,
 };
 use crate::app::{catalog, Kiosk};
 use crate::domain::Lang;
-use crate::store::catalog::Pricing;
-
-/// How the UI names a pricing mode (shared by the sell and catalogue adapters).
-pub(super) fn pricing_kind(p: Pricing) -> PricingKind {
-    match p {
-        Pricing::PerKg => PricingKind::PerKg,
-        Pricing::PerPiece => PricingKind::PerPiece,
-        Pricing::PerBunch => PricingKind::PerBunch,
-    }
-}
 
 pub(super) fn wire(window: &AppWindow, kiosk: &Shared, idle: &Rc<slint::Timer>) {
     let sell = window.global::<SellAdapter>();

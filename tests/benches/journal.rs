@@ -11,6 +11,7 @@
 //! - **`journal verify`** with every recomputation (`store::audit::verify_all`: the chain and
 //!   its signatures, every closure recomputed, the sales tables, cash movements, credits, the
 //!   stock ledgers replayed, every other ledger's chain, the schema). Target: under 10 s.
+//!   Before it, the tickets screen's query for one day is timed once (printed).
 //!
 //! Run with `cargo bench --bench journal`. The database is built once (batched transactions,
 //! several minutes) and kept in Cargo's target tmp dir; each run sells into a copy of it.
@@ -400,6 +401,26 @@ fn verify(c: &mut Criterion) {
         count("harvests"),
         std::fs::metadata(&path).unwrap().len() / 1_000_000,
     );
+    // The tickets screen on a day five years back (its query walks the day, not the journal).
+    let day = first_day() + chrono::Duration::days(5 * 365);
+    let started = Instant::now();
+    let tickets = comptoir::store::tickets::tickets_between(
+        store.conn(),
+        at(day, 0),
+        at(day.succ_opt().unwrap(), 0),
+        500,
+    )
+    .unwrap();
+    println!(
+        "journal/tickets_of_a_day: {} tickets of {day} in {:.1} ms",
+        tickets.len(),
+        ms(started.elapsed())
+    );
+    assert_eq!(
+        tickets.len() as i64,
+        SALES_PER_DAY + i64::from(day.ordinal() % 7 == 0)
+    );
+
     let started = Instant::now();
     let report = audit::verify_all(store.conn()).unwrap();
     println!(

@@ -284,6 +284,6 @@ fn write<T: serde::Serialize>(
                 .map_err(|e| e.to_string())
                 .and_then(|()| writeln!(out).map_err(|e| e.to_string()))
         }
-        ExportFormat::Csv => crate::cli::write_csv(header, rows),
+        ExportFormat::Csv => crate::export::write_csv(header, rows),
     }
 }
