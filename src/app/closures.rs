@@ -307,27 +307,13 @@ fn cut(dates: &[(i64, NaiveDate)], first_seq: i64, end: NaiveDate) -> i64 {
     last
 }
 
-/// Runs `f` inside a savepoint: released on success, rolled back on error. Works inside or
-/// outside the caller's transaction.
+/// Runs `f` inside a savepoint (see [`crate::store::atomically`]): kept on success, undone on
+/// error, inside or outside the caller's transaction.
 fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce() -> Result<T, ClosureError>,
 ) -> Result<T, ClosureError> {
-    conn.execute_batch("SAVEPOINT comptoir_closures")?;
-    match f() {
-        Ok(value) => {
-            conn.execute_batch("RELEASE comptoir_closures")?;
-            Ok(value)
-        }
-        Err(e) => {
-            if let Err(undo) =
-                conn.execute_batch("ROLLBACK TO comptoir_closures; RELEASE comptoir_closures")
-            {
-                log::error!("closures: rollback failed: {undo}");
-            }
-            Err(e)
-        }
-    }
+    crate::store::atomically(conn, f)
 }
 
 /// Whether closures far beyond the last entry wait for a member of staff (see the module
