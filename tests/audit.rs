@@ -283,6 +283,78 @@ fn credits_edited_behind_the_app_are_broken() {
 }
 
 #[test]
+fn sales_rows_without_their_entry_are_broken() {
+    // Rows that no sale or refund entry accounts for, each named by its own seq: a sale copied
+    // under a closure's seq, a payment after the last entry, a sale of another kiosk.
+    let (dir, db, _key) = records();
+    let conn = Connection::open(&db).unwrap();
+    let first = |kind: &str| -> i64 {
+        conn.query_row(
+            "SELECT min(seq) FROM journal WHERE kind = ?1",
+            [kind],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (closure, sale) = (first("closure"), first("sale"));
+    let last: i64 = conn
+        .query_row("SELECT max(seq) FROM journal", [], |r| r.get(0))
+        .unwrap();
+    drop(conn);
+    let copy_sale_to = |seq: i64, kiosk: &str| {
+        format!(
+            "INSERT INTO sales SELECT {kiosk}, {seq}, kind, time_utc, cashier_id, cashier_name,
+                 cash_session_id, total_cents, paid_cents, change_cents, cart_discount_kind,
+                 cart_discount_value, cart_discount_by, training, refund_of, approved_by
+             FROM sales WHERE seq = {sale};
+             INSERT INTO sale_lines SELECT {kiosk}, {seq}, line_no, product_id, label, kind,
+                 grams, qty, unit_cents, manual_weight, amount_cents, discount_kind,
+                 discount_value, discount_by, discount_cents, cart_discount_cents, net_cents,
+                 vat_bp
+             FROM sale_lines WHERE seq = {sale};"
+        )
+    };
+    for (name, sql, seq, table) in [
+        (
+            "under-closure",
+            copy_sale_to(closure, "kiosk_id"),
+            closure,
+            "sales",
+        ),
+        (
+            "after-last",
+            format!(
+                "INSERT INTO sale_payments SELECT kiosk_id, {}, position, method, amount_cents
+                 FROM sale_payments WHERE seq = {sale}",
+                last + 5
+            ),
+            last + 5,
+            "sale_payments",
+        ),
+        (
+            "other-kiosk",
+            copy_sale_to(sale, "'another-kiosk'"),
+            sale,
+            "sales",
+        ),
+    ] {
+        let file = dir.path().join(format!("{name}.db"));
+        std::fs::copy(&db, &file).unwrap();
+        tamper(&file, &[], |c| {
+            c.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}"))
+                .unwrap()
+        });
+        let (line, code) = verify(&file);
+        assert_eq!(
+            line,
+            format!("broken: seq {seq}: a {table} row without its journal entry"),
+            "{name}"
+        );
+        assert_eq!(code, 1, "{name}");
+    }
+}
+
+#[test]
 fn a_bank_deposit_edited_behind_the_app_is_broken() {
     let (_dir, db, _key) = records();
     tamper(&db, &["cash_movements_no_update"], |c| {

@@ -445,12 +445,24 @@ pub struct Applied {
 }
 
 /// A product's stock replayed from its ledger, with lots.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Ledger {
     lots: Vec<Lot>,
+    /// Every lot before this index is empty: draws start here, so a year of lots costs a
+    /// draw nothing (a refund or correction into an older lot moves it back).
+    first_open: usize,
     owed: i64,
     on_hand: i64,
 }
+
+/// Equal when lots, debt and on-hand are: `first_open` is a search hint.
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Self) -> bool {
+        self.lots == other.lots && self.owed == other.owed && self.on_hand == other.on_hand
+    }
+}
+
+impl Eq for Ledger {}
 
 impl Ledger {
     pub fn new() -> Self {
@@ -511,6 +523,9 @@ impl Ledger {
         let lot = &mut self.lots[index];
         lot.received = lot.received.checked_add(qty).ok_or(StockError::Overflow)?;
         lot.remaining += rest;
+        if rest > 0 {
+            self.first_open = self.first_open.min(index);
+        }
         Ok(())
     }
 
@@ -530,7 +545,7 @@ impl Ledger {
         let mut draws = Vec::new();
         let order = first
             .into_iter()
-            .chain((0..self.lots.len()).filter(|i| Some(*i) != first));
+            .chain((self.first_open..self.lots.len()).filter(|i| Some(*i) != first));
         for i in order {
             if qty == 0 {
                 break;
@@ -545,6 +560,13 @@ impl Ledger {
                     qty: take,
                 });
             }
+        }
+        while self
+            .lots
+            .get(self.first_open)
+            .is_some_and(|l| l.remaining == 0)
+        {
+            self.first_open += 1;
         }
         if qty > 0 {
             self.owed = self.owed.checked_add(qty).ok_or(StockError::Overflow)?;
@@ -604,6 +626,9 @@ impl Ledger {
             self.on_hand,
             self.lots.iter().map(|l| l.remaining).sum::<i64>() - self.owed
         );
+        debug_assert!(self.lots[..self.first_open]
+            .iter()
+            .all(|l| l.remaining == 0));
         Ok(Applied {
             delta: after - before,
             draws,

@@ -272,7 +272,7 @@ fn write_canonical(value: &Value, out: &mut String) -> Result<(), CanonicalError
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut String) {
+pub(super) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     let mut start = 0;
     for (i, byte) in s.bytes().enumerate() {

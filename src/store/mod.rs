@@ -22,6 +22,7 @@ pub mod parked;
 pub mod people;
 pub mod print_queue;
 pub mod sale_rows;
+mod sale_stock;
 pub mod sales;
 pub mod schema;
 pub mod tickets;

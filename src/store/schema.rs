@@ -9,7 +9,8 @@
 //! was changed`, `extra trigger X`. It runs at start-up (a failure is the blocking health
 //! screen), in `comptoir journal verify` (`broken: schema: REASON`) and before a restore.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -28,10 +29,21 @@ fn objects(conn: &Connection) -> rusqlite::Result<Objects> {
     rows.collect()
 }
 
+/// The objects the migrations make up to `version`: migrated once per version and process
+/// (in memory), since the start-up checks, the daily check and every verify ask.
 fn expected(version: i64) -> rusqlite::Result<Objects> {
+    static MADE: OnceLock<Mutex<HashMap<i64, Objects>>> = OnceLock::new();
+    let made = MADE.get_or_init(Mutex::default);
+    if let Some(objects) = made.lock().ok().and_then(|m| m.get(&version).cloned()) {
+        return Ok(objects);
+    }
     let mut conn = Connection::open_in_memory()?;
     migrations::migrate_to(&mut conn, version)?;
-    objects(&conn)
+    let objects = objects(&conn)?;
+    if let Ok(mut m) = made.lock() {
+        m.insert(version, objects.clone());
+    }
+    Ok(objects)
 }
 
 /// The fingerprint of a database's schema: SHA-256 over its objects' type, name and SQL, in
