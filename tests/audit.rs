@@ -355,6 +355,42 @@ fn sales_rows_without_their_entry_are_broken() {
 }
 
 #[test]
+fn stock_tables_that_disagree_with_their_replay_are_broken() {
+    // A move's on-hand edited (the chain of moves is step 8; the replay, step 7, sees it first).
+    let (_dir, db, _key) = records();
+    let id: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT id FROM stock_moves ORDER BY id LIMIT 1 OFFSET 40",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    tamper(&db, &["stock_moves_no_update"], |c| {
+        c.execute(
+            "UPDATE stock_moves SET on_hand = on_hand + 7 WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    });
+    let line = assert_fault(&db, "broken: stock_moves: ");
+    assert!(line.contains(&format!("move {id}: ")), "{line}");
+    assert!(line.contains("the ledger says"), "{line}");
+
+    // A lot's remainder that its flows do not give.
+    let (_dir, db, _key) = records();
+    tamper(&db, &[], |c| {
+        c.execute_batch(
+            "UPDATE stock_lots SET remaining = remaining + 500
+             WHERE id = (SELECT max(id) FROM stock_lots WHERE remaining > 0)",
+        )
+        .unwrap();
+    });
+    let line = assert_fault(&db, "broken: stock_moves: ");
+    assert!(line.contains("the ledger says lots"), "{line}");
+}
+
+#[test]
 fn a_bank_deposit_edited_behind_the_app_is_broken() {
     let (_dir, db, _key) = records();
     tamper(&db, &["cash_movements_no_update"], |c| {
