@@ -23,7 +23,7 @@
 //!
 //! The first fault found, in that order, is reported. Steps 4 and 7 (the sales tables and the
 //! stock) run beside the others on a second connection ([`verify_all`]); each step is one
-//! ordered pass over its tables (96 s became 37 s at 1,000,000 entries on two cores, `cargo
+//! ordered pass over its tables (96 s became 25 s at 1,000,000 entries on two cores, `cargo
 //! bench --bench journal`).
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
